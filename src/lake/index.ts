@@ -1,0 +1,22 @@
+export type { Storage, ObjectInfo } from "./storage.ts";
+export type { Manifest, ManifestDraft, ColumnSchema, DataFile, InputRef, LandingRef } from "./manifest.ts";
+export { ZONES, isZone, type Zone, type VersionedZone } from "./zones.ts";
+export { normalizeName, normalizeKey, joinKey } from "./names.ts";
+export { createFsStorage } from "./fsStorage.ts";
+export { createLake, newWriteId, type Lake } from "./lake.ts";
+export {
+  commitVersion,
+  listVersionNumbers,
+  maybeHead,
+  readManifest,
+  versionKey,
+  versionsPrefix,
+} from "./versions.ts";
+export {
+  landBytes,
+  listLanded,
+  maybeLanded,
+  sha256Hex,
+  type LandingResult,
+  type Provenance,
+} from "./landing.ts";

@@ -1,0 +1,266 @@
+/**
+ * Landing -> raw for delimited text: the landed bytes are parsed by DuckDB as text, every value
+ * is converted to its declared type, and the typed rows are written as Parquet under the Hive
+ * partition `source=<source>/date=<landing date>/`. Rows that cannot be parsed are never dropped
+ * silently: they are written with their line numbers to a rejects file beside the version and
+ * counted in its manifest.
+ *
+ * Idempotence: the data file of a landing is keyed by its sha256, so re-ingesting the same bytes
+ * finds the file already in the raw head and commits nothing.
+ */
+import { open } from "node:fs/promises";
+import { DataError } from "../errors.ts";
+import {
+  type DataFile,
+  type Lake,
+  type Manifest,
+  type Provenance,
+  commitVersion,
+  joinKey,
+  maybeHead,
+  newWriteId,
+  normalizeName,
+} from "../lake/index.ts";
+import { type Db, quoteIdentifier, quoteLiteral, withDb } from "./duckdb.ts";
+import { writeParquet } from "./parquetFile.ts";
+
+/** A column of a delimited file and the exact type it is stored as in raw. */
+export interface CsvColumn {
+  name: string;
+  type: "VARCHAR" | "DATE" | "BIGINT" | "DOUBLE" | `DECIMAL(${number},${number})` | "TIMESTAMPTZ";
+  /** strptime format for DATE and TIMESTAMPTZ columns, e.g. '%b %d %Y'; ISO 8601 when omitted. */
+  format?: string;
+  /** Whether an empty value is allowed (stored as NULL). Defaults to false. */
+  nullable?: boolean;
+}
+
+export interface CsvIngestSpec {
+  /** The raw dataset, e.g. `vega_stocks`. */
+  dataset: string;
+  columns: CsvColumn[];
+  delimiter?: string;
+}
+
+export interface IngestResult {
+  manifest: Manifest;
+  /** False when this landing was already ingested: the lake is unchanged. */
+  created: boolean;
+  rejected: number;
+}
+
+/** Lineage columns added to every raw row. */
+export const INGESTED_AT = "_ingested_at";
+export const LANDING_SHA256 = "_landing_sha256";
+export const SOURCE_LINE = "_line";
+
+export async function ingestCsv(lake: Lake, landing: Provenance, spec: CsvIngestSpec): Promise<IngestResult> {
+  const dataset = normalizeName(spec.dataset);
+  const head = await maybeHead(lake.storage, "raw", dataset);
+  const already = head?.files.find((file) => file.partition?.landing === landing.sha256);
+  if (head && already) return { manifest: head, created: false, rejected: 0 };
+
+  const inputPath = await lake.storage.localPath(landing.key);
+  await assertTextFile(inputPath, landing.key);
+  const writeId = newWriteId();
+  const date = landing.fetchedAt.slice(0, 10);
+  const partition = { source: landing.source, date, landing: landing.sha256 };
+  const dataKey = joinKey(
+    "raw",
+    dataset,
+    "data",
+    `source=${landing.source}`,
+    `date=${date}`,
+    `${landing.sha256}.parquet`,
+  );
+  const rejectsKey = joinKey("raw", dataset, "data", writeId, "rejects.json");
+  const scratch = await lake.scratch();
+  try {
+    const { file, rejects, schema } = await withDb(
+      async (db) => {
+        await loadCsv(db, inputPath, landing, spec);
+        const rejects = await collectRejects(db);
+        const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL ORDER BY ${SOURCE_LINE}`;
+        const schema = await db.columns(`(${accepted})`);
+        const file = await writeParquet(db, lake, scratch, accepted, dataKey, { partition });
+        return { file, rejects, schema };
+      },
+      { threads: 1 },
+    );
+    if (file.rows === 0) {
+      throw new DataError(
+        `${landing.key}: no row could be parsed (${rejects.length} rejected, first: ${describeReject(rejects[0])}); check the file against the columns of ${dataset}`,
+      );
+    }
+    if (rejects.length > 0) await lake.storage.write(rejectsKey, JSON.stringify(rejects, null, 2) + "\n");
+    const files: DataFile[] = [
+      ...(head?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? []),
+      file,
+    ];
+    const manifest = await commitVersion(
+      lake.storage,
+      "raw",
+      {
+        zone: "raw",
+        dataset,
+        writeId,
+        schema,
+        rowCount: files.reduce((sum, f) => sum + f.rows, 0),
+        bytes: files.reduce((sum, f) => sum + f.size, 0),
+        files,
+        rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
+        lineage: {
+          inputs: [],
+          landing: [
+            ...(head?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
+            { key: landing.key, sha256: landing.sha256, source: landing.source },
+          ],
+        },
+        sourceRun: null,
+        quality: null,
+      },
+      { expectedParent: head?.version ?? null },
+    );
+    return { manifest, created: true, rejected: rejects.length };
+  } finally {
+    await lake.releaseScratch(scratch);
+  }
+}
+
+export interface RejectedRow {
+  line: number;
+  reason: string;
+  text: string | null;
+}
+
+function describeReject(reject: RejectedRow | undefined): string {
+  return reject ? `line ${reject.line}: ${reject.reason}` : "none";
+}
+
+/** Refuses empty and binary files before DuckDB sees them, with a message a user can act on. */
+async function assertTextFile(path: string, key: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size === 0)
+      throw new DataError(`${key} is empty: the source delivered no data; nothing was ingested`);
+    const sample = Buffer.alloc(Math.min(size, 8192));
+    await handle.read(sample, 0, sample.length, 0);
+    if (sample.includes(0)) {
+      throw new DataError(
+        `${key} is not a text file (it contains NUL bytes): check that the source really serves CSV`,
+      );
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function typedExpression(column: CsvColumn): string {
+  const value = quoteIdentifier(column.name);
+  switch (column.type) {
+    case "VARCHAR":
+      return value;
+    case "DATE":
+      return column.format
+        ? `CAST(try_strptime(${value}, ${quoteLiteral(column.format)}) AS DATE)`
+        : `TRY_CAST(${value} AS DATE)`;
+    case "TIMESTAMPTZ":
+      return column.format
+        ? `CAST(try_strptime(${value}, ${quoteLiteral(column.format)}) AS TIMESTAMPTZ)`
+        : `TRY_CAST(${value} AS TIMESTAMPTZ)`;
+    default:
+      return `TRY_CAST(${value} AS ${column.type})`;
+  }
+}
+
+async function loadCsv(db: Db, path: string, landing: Provenance, spec: CsvIngestSpec): Promise<void> {
+  const delimiter = quoteLiteral(spec.delimiter ?? ",");
+  const header = await readHeader(path, spec.delimiter ?? ",", landing.key);
+  const expected = spec.columns.map((c) => c.name);
+  const found = header;
+  const missing = expected.filter((name) => !found.includes(name));
+  const unexpected = found.filter((name) => !expected.includes(name));
+  if (missing.length > 0 || unexpected.length > 0) {
+    throw new DataError(
+      `${landing.key} has the wrong columns for ${spec.dataset}: ` +
+        [
+          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
+          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
+        ]
+          .filter(Boolean)
+          .join("; ") +
+        ` (found: ${found.join(", ")}); fix the file or the source's column list`,
+    );
+  }
+  const columnTypes = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(", ");
+  await db.run(
+    `CREATE TABLE src AS SELECT * FROM read_csv(${quoteLiteral(path)}, header = true, auto_detect = false,
+       delim = ${delimiter}, quote = '"', escape = '"', columns = {${columnTypes}}, store_rejects = true, hive_partitioning = false)`,
+  );
+  // Every record is one line (no quoted newlines in these sources): number the accepted rows by
+  // the file lines that were not rejected, so rejects and rows both point at real line numbers.
+  await db.run(`CREATE TABLE line_map AS
+    SELECT row_number() OVER (ORDER BY l) - 1 AS idx, l AS line
+    FROM range(2, 2 + (SELECT count(*) FROM src) + (SELECT count(DISTINCT line) FROM reject_errors)) t(l)
+    WHERE l NOT IN (SELECT line FROM reject_errors)`);
+  const typed = spec.columns
+    .map((c) => `${typedExpression(c)} AS ${quoteIdentifier(c.name)}`)
+    .join(",\n      ");
+  const failures = spec.columns
+    .map((c) => {
+      const raw = quoteIdentifier(c.name);
+      const empty = `(${raw} IS NULL OR trim(${raw}) = '')`;
+      const bad = c.nullable
+        ? `(NOT ${empty} AND ${typedExpression(c)} IS NULL)`
+        : `(${empty} OR ${typedExpression(c)} IS NULL)`;
+      return `CASE WHEN ${bad} THEN ${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || ${raw} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)} END`;
+    })
+    .join(", ");
+  await db.run(
+    `CREATE TABLE typed AS
+     SELECT ${typed},
+       CAST($fetched_at AS TIMESTAMPTZ) AS ${INGESTED_AT},
+       CAST($sha256 AS VARCHAR) AS ${LANDING_SHA256},
+       line_map.line AS ${SOURCE_LINE},
+       nullif(concat_ws('; ', ${failures}), '') AS _reason
+     FROM (SELECT rowid AS idx, * FROM src) s JOIN line_map USING (idx)`,
+    { fetched_at: landing.fetchedAt, sha256: landing.sha256 },
+  );
+}
+
+/** The header's column names, read directly: sniffing a damaged file would hide what is wrong. */
+async function readHeader(path: string, delimiter: string, key: string): Promise<string[]> {
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(65536);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer
+      .subarray(0, bytesRead)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "");
+    const end = text.search(/\r?\n/);
+    if (end < 0 && bytesRead === buffer.length)
+      throw new DataError(`${key}: the header line is longer than 64 KiB`);
+    const line = end < 0 ? text : text.slice(0, end);
+    const rest = end < 0 ? "" : text.slice(end).trim();
+    if (line.trim() === "") throw new DataError(`${key} has no header line: the first line is empty`);
+    if (rest === "") throw new DataError(`${key} has a header but no data rows; nothing was ingested`);
+    return line.split(delimiter).map((name) => name.trim().replace(/^"(.*)"$/, "$1"));
+  } finally {
+    await handle.close();
+  }
+}
+
+async function collectRejects(db: Db): Promise<RejectedRow[]> {
+  const rows = await db.all(`
+    SELECT line, reason, text FROM (
+      SELECT line, first(error_message ORDER BY column_idx) AS reason, first(csv_line) AS text FROM reject_errors GROUP BY line
+      UNION ALL
+      SELECT ${SOURCE_LINE} AS line, _reason AS reason, NULL AS text FROM typed WHERE _reason IS NOT NULL
+    ) ORDER BY line`);
+  return rows.map((row) => ({
+    line: Number(row.line),
+    reason: String(row.reason).split("\n")[0] ?? "",
+    text: row.text === null ? null : String(row.text),
+  }));
+}

@@ -1,0 +1,67 @@
+/**
+ * In-process DuckDB for transforms between zones. One instance per unit of work: opened, used,
+ * closed, so no state leaks between steps and memory is returned.
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+
+export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
+
+export interface Db {
+  run(sql: string, params?: SqlParams): Promise<void>;
+  /** Rows as JSON-safe objects: DECIMAL and BIGINT come back as exact strings. */
+  all(sql: string, params?: SqlParams): Promise<Record<string, unknown>[]>;
+  columns(sql: string): Promise<{ name: string; type: string }[]>;
+  readonly connection: DuckDBConnection;
+}
+
+export async function withDb<T>(
+  work: (db: Db) => Promise<T>,
+  options: { threads?: number } = {},
+): Promise<T> {
+  const instance = await DuckDBInstance.create(":memory:", {
+    threads: String(options.threads ?? 2),
+    // Never reach for the network: extensions are built in or not used.
+    autoinstall_known_extensions: "false",
+    autoload_known_extensions: "false",
+  });
+  const connection = await instance.connect();
+  // Timestamps are stored as UTC TIMESTAMPTZ; the session zone only affects rendering to text.
+  await connection.run("SET TimeZone = 'UTC'");
+  const db: Db = {
+    connection,
+    async run(sql, params) {
+      await connection.run(sql, params);
+    },
+    async all(sql, params) {
+      const reader = await connection.runAndReadAll(sql, params);
+      return reader.getRowObjectsJson() as Record<string, unknown>[];
+    },
+    async columns(sql) {
+      const reader = await connection.runAndReadAll(`DESCRIBE ${sql}`);
+      return reader.getRowObjectsJson().map((row) => ({
+        name: String(row.column_name),
+        type: String(row.column_type),
+      }));
+    },
+  };
+  try {
+    return await work(db);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Quotes an identifier for DuckDB SQL: the one place identifiers are built from names. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Quotes a string literal. Only for values DuckDB cannot take as a bound parameter (file paths in
+ * COPY ... TO and table functions); everything else is bound.
+ */
+export function quoteLiteral(value: string): string {
+  if (value.includes("\0")) throw new Error("NUL byte in SQL literal");
+  return `'${value.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,19 @@
+export { withDb, quoteIdentifier, quoteLiteral, type Db } from "./duckdb.ts";
+export {
+  ingestCsv,
+  INGESTED_AT,
+  LANDING_SHA256,
+  SOURCE_LINE,
+  type CsvColumn,
+  type CsvIngestSpec,
+  type IngestResult,
+  type RejectedRow,
+} from "./csvIngest.ts";
+export {
+  promote,
+  assertCompatible,
+  type PromotionStep,
+  type PromotionResult,
+  type DatasetRef,
+} from "./promote.ts";
+export { writeParquet, parquetRelation, sha256File, DEFAULT_ROW_GROUP_SIZE } from "./parquetFile.ts";

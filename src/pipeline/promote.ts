@@ -1,0 +1,168 @@
+/**
+ * Promotion between zones: a step is DuckDB SQL over the current versions of its inputs, written
+ * as one new version of its output. Steps declare their key and dedup policy (keep the latest row
+ * per key by an ordering column) and the sort order of the output, which curated data uses so the
+ * browser can range-read only the row groups a query needs.
+ *
+ * Idempotence: when the output's head was computed from exactly the current input versions, the
+ * step commits nothing. Schema evolution: added columns are allowed; a dropped column or a changed
+ * type is rejected, naming the columns, unless the step allows it.
+ */
+import { DataError } from "../errors.ts";
+import {
+  type ColumnSchema,
+  type InputRef,
+  type Lake,
+  type Manifest,
+  type VersionedZone,
+  commitVersion,
+  joinKey,
+  maybeHead,
+  newWriteId,
+  normalizeName,
+} from "../lake/index.ts";
+import { type Db, quoteIdentifier, withDb } from "./duckdb.ts";
+import { parquetRelation, writeParquet } from "./parquetFile.ts";
+
+export interface DatasetRef {
+  zone: VersionedZone;
+  dataset: string;
+}
+
+export interface PromotionStep {
+  /** Inputs by the relation name the SQL uses. */
+  inputs: Record<string, DatasetRef>;
+  output: DatasetRef;
+  /** A SELECT over the input relations. */
+  sql: string;
+  /** The output's unique key; with `latestBy`, duplicates keep the row with the greatest value. */
+  key?: string[];
+  latestBy?: string;
+  /** Output sort order (curated data is sorted for range reads). */
+  orderBy?: string[];
+  rowGroupSize?: number;
+  /** Allow dropped columns and type changes against the previous version. */
+  allowSchemaChanges?: boolean;
+}
+
+export interface PromotionResult {
+  manifest: Manifest;
+  /** False when the output was already up to date with its inputs. */
+  created: boolean;
+}
+
+export async function promote(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
+  const outputDataset = normalizeName(step.output.dataset);
+  const inputs: { alias: string; manifest: Manifest }[] = [];
+  for (const [alias, ref] of Object.entries(step.inputs)) {
+    const manifest = await maybeHead(lake.storage, ref.zone, normalizeName(ref.dataset));
+    if (!manifest) {
+      throw new DataError(
+        `${ref.zone}/${ref.dataset} has no version yet: ingest or promote it before ${step.output.zone}/${outputDataset}`,
+      );
+    }
+    inputs.push({ alias, manifest });
+  }
+  const inputRefs: InputRef[] = inputs.map(({ manifest }) => ({
+    zone: manifest.zone,
+    dataset: manifest.dataset,
+    version: manifest.version,
+  }));
+  const head = await maybeHead(lake.storage, step.output.zone, outputDataset);
+  if (head && sameInputs(head.lineage.inputs, inputRefs)) return { manifest: head, created: false };
+
+  const writeId = newWriteId();
+  const dataKey = joinKey(step.output.zone, outputDataset, "data", writeId, "part-0.parquet");
+  const scratch = await lake.scratch();
+  try {
+    const { file, schema } = await withDb(async (db) => {
+      for (const { alias, manifest } of inputs) {
+        const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
+        await db.run(`CREATE VIEW ${quoteIdentifier(alias)} AS SELECT * FROM ${parquetRelation(paths)}`);
+      }
+      const query = buildQuery(step);
+      const schema = await describe(db, query, step);
+      if (head && !step.allowSchemaChanges)
+        assertCompatible(head.schema, schema, `${step.output.zone}/${outputDataset}`);
+      const file = await writeParquet(db, lake, scratch, query, dataKey, { rowGroupSize: step.rowGroupSize });
+      return { file, schema };
+    });
+    const manifest = await commitVersion(
+      lake.storage,
+      step.output.zone,
+      {
+        zone: step.output.zone,
+        dataset: outputDataset,
+        writeId,
+        schema,
+        rowCount: file.rows,
+        bytes: file.size,
+        files: [file],
+        rejects: { count: 0, key: null },
+        lineage: {
+          inputs: inputRefs,
+          landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
+        },
+        sourceRun: null,
+        quality: null,
+      },
+      { expectedParent: head?.version ?? null },
+    );
+    return { manifest, created: true };
+  } finally {
+    await lake.releaseScratch(scratch);
+  }
+}
+
+function buildQuery(step: PromotionStep): string {
+  let query = step.sql;
+  if (step.key && step.latestBy) {
+    const partition = step.key.map(quoteIdentifier).join(", ");
+    query = `SELECT * EXCLUDE (_lakebook_rank) FROM (
+      SELECT *, row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdentifier(step.latestBy)} DESC) AS _lakebook_rank
+      FROM (${step.sql})
+    ) WHERE _lakebook_rank = 1`;
+  }
+  if (step.orderBy?.length)
+    query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
+  return query;
+}
+
+async function describe(db: Db, query: string, step: PromotionStep): Promise<ColumnSchema[]> {
+  try {
+    return await db.columns(`(${query})`);
+  } catch (error) {
+    throw new DataError(
+      `the SQL of step ${step.output.zone}/${step.output.dataset} failed: ${(error as Error).message.split("\n")[0]}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Throws when columns were dropped or changed type; added columns are fine. */
+export function assertCompatible(previous: ColumnSchema[], next: ColumnSchema[], what: string): void {
+  const nextByName = new Map(next.map((c) => [c.name, c.type]));
+  const dropped = previous.filter((c) => !nextByName.has(c.name)).map((c) => c.name);
+  const changed = previous
+    .filter((c) => nextByName.has(c.name) && nextByName.get(c.name) !== c.type)
+    .map((c) => `${c.name} ${c.type} -> ${nextByName.get(c.name)}`);
+  if (dropped.length === 0 && changed.length === 0) return;
+  const parts = [
+    dropped.length > 0 && `dropped column(s) ${dropped.join(", ")}`,
+    changed.length > 0 && `changed type(s) ${changed.join(", ")}`,
+  ].filter(Boolean);
+  throw new DataError(`${what}: ${parts.join("; ")}; set allowSchemaChanges on the step if this is intended`);
+}
+
+function sameInputs(a: InputRef[], b: InputRef[]): boolean {
+  const key = (refs: InputRef[]) =>
+    refs
+      .map((r) => `${r.zone}/${r.dataset}@${r.version}`)
+      .sort()
+      .join(",");
+  return key(a) === key(b);
+}
+
+function dedupeLanding<T extends { sha256: string }>(refs: T[]): T[] {
+  return [...new Map(refs.map((r) => [r.sha256, r])).values()];
+}

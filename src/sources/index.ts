@@ -1,0 +1,1 @@
+export { landFile } from "./file.ts";
