@@ -1,0 +1,70 @@
+/**
+ * Content-Security-Policy for the published pages.
+ *
+ * Framework's built pages carry inline scripts (a `<script type="module">` defining the cells and
+ * a classic sidebar script), so `script-src 'self'` alone would break every page. Instead of
+ * `'unsafe-inline'`, each page is sent with the SHA-256 hashes of its own inline scripts: only
+ * scripts that were in the build run. Other directives follow what the pages need:
+ * - `'wasm-unsafe-eval'`: DuckDB-WASM (and parquet-wasm) compile WebAssembly;
+ * - `worker-src blob:`: DuckDB-WASM starts its worker from a blob URL that imports the bundle;
+ * - `style-src 'unsafe-inline'`: Plot and Inputs insert `<style>` elements and style attributes;
+ * - `img-src data: blob:`: charts and downloads rendered client-side.
+ * External origins are not allowed: pages must work offline, so anything from a CDN (e.g. the
+ * Google Fonts stylesheet Framework's default theme links) is blocked and falls back to local fonts.
+ */
+import { createHash } from "node:crypto";
+
+const INLINE_SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi;
+const HAS_SRC = /(?:^|\s)src\s*=/i;
+
+/** The `'sha256-...'` sources for every inline script of an HTML document. */
+export function inlineScriptHashes(html: string): string[] {
+  const hashes = new Set<string>();
+  for (const match of html.matchAll(INLINE_SCRIPT)) {
+    if (HAS_SRC.test(match[1] ?? "")) continue;
+    // Browsers hash the script text after the HTML parser normalized newlines to LF.
+    const text = (match[2] ?? "").replace(/\r\n?/g, "\n");
+    hashes.add(`'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`);
+  }
+  return [...hashes];
+}
+
+/** The policy for one page, given its inline script hashes. */
+export function pagePolicy(scriptHashes: readonly string[]): string {
+  return [
+    "default-src 'self'",
+    ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(" "),
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+  ].join("; ");
+}
+
+/** For responses that are never meant to run as a document (lake data, error bodies). */
+export const NO_CONTENT_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/**
+ * Computes page policies, remembering them per file version: a published build is immutable, so
+ * the cache key (real path + ETag) only changes when the build does.
+ */
+export function createPagePolicyCache(
+  maxEntries = 1000,
+): (html: Buffer, realPath: string, etag: string) => string {
+  const cache = new Map<string, string>();
+  return (html, realPath, etag) => {
+    const key = `${realPath}\0${etag}`;
+    let policy = cache.get(key);
+    if (policy === undefined) {
+      policy = pagePolicy(inlineScriptHashes(html.toString("utf8")));
+      if (cache.size >= maxEntries) cache.clear();
+      cache.set(key, policy);
+    }
+    return policy;
+  };
+}

@@ -1,0 +1,110 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Request, Response } from "express";
+import type { Config } from "../../src/config.ts";
+import { HttpError } from "../../src/errors.ts";
+import type { Logger } from "../../src/logger.ts";
+import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
+import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
+import { sendStaticFile } from "../staticFile.ts";
+
+/** Framework's content-hashed output folders: a file there never changes under its name. */
+const HASHED_FOLDERS = new Set(["_npm", "_observablehq", "_file", "_import", "_duckdb"]);
+const IMMUTABLE = "public, max-age=31536000, immutable";
+const REVALIDATE = "no-cache";
+
+/**
+ * The published site: `siteDir/current`, a symlink the build swaps atomically to
+ * `siteDir/builds/<id>`. It is resolved on every request, so a new build is live on the next
+ * request while responses already streaming keep reading the old build's open files.
+ *
+ * Clean URLs, as Framework links them: `/explorer` serves `explorer.html`, `/dir/` serves
+ * `dir/index.html`. The `.html` spellings redirect (301) to the clean URL so each page has one
+ * address; `/dir` redirects to `/dir/` when only `dir/index.html` exists (its relative links need
+ * the slash). Inside the hashed folders paths are served exactly as written.
+ */
+export function siteFiles(config: Config, logger: Logger) {
+  const pagePolicy = createPagePolicyCache();
+  const headersFromContent = (content: Buffer, realPath: string, etag: string) => ({
+    "Content-Security-Policy": pagePolicy(content, realPath, etag),
+  });
+
+  return async function siteFiles(req: Request, res: Response): Promise<void> {
+    const segments = normalizeRequestPath(req.originalUrl);
+    const build = await currentBuild(config.siteDir, logger);
+    const found = segments.some((name) => name.startsWith(".")) ? undefined : await lookup(build, segments);
+
+    if (found?.kind === "redirect") {
+      const query = req.originalUrl.indexOf("?");
+      res.redirect(301, found.location + (query === -1 ? "" : req.originalUrl.slice(query)));
+      return;
+    }
+    if (found?.kind === "file") {
+      const isHtml = found.path.endsWith(".html");
+      const immutable = !isHtml && HASHED_FOLDERS.has(segments[0] ?? "") && segments.length > 1;
+      await sendStaticFile(req, res, found.path, {
+        cacheControl: immutable ? IMMUTABLE : REVALIDATE,
+        ...(isHtml && { headersFromContent }),
+      });
+      return;
+    }
+    const notFoundPage = await maybeFileInside(build, ["404.html"]);
+    if (notFoundPage === undefined) throw new HttpError(404, "page not found");
+    await sendStaticFile(req, res, notFoundPage, {
+      cacheControl: REVALIDATE,
+      status: 404,
+      headersFromContent,
+    });
+  };
+}
+
+type Lookup = { kind: "file"; path: string } | { kind: "redirect"; location: string } | undefined;
+
+async function lookup(build: string, segments: readonly string[]): Promise<Lookup> {
+  const dirs = segments.slice(0, -1);
+  const last = segments.at(-1) ?? "";
+  if (HASHED_FOLDERS.has(segments[0] ?? "")) return asFile(await maybeFileInside(build, segments));
+  if (last === "") return asFile(await maybeFileInside(build, [...dirs, "index.html"]));
+  if (last.endsWith(".html")) {
+    // Only redirect to a page that exists, so a typo is a 404 at the address typed.
+    if ((await maybeFileInside(build, segments)) === undefined) return undefined;
+    const clean = last === "index.html" ? "" : last.slice(0, -".html".length);
+    return { kind: "redirect", location: toUrlPath([...dirs, clean]) };
+  }
+  const exact = await maybeFileInside(build, segments);
+  if (exact !== undefined) return asFile(exact);
+  const page = await maybeFileInside(build, [...dirs, `${last}.html`]);
+  if (page !== undefined) return asFile(page);
+  if ((await maybeFileInside(build, [...segments, "index.html"])) !== undefined) {
+    return { kind: "redirect", location: toUrlPath([...segments, ""]) };
+  }
+  return undefined;
+}
+
+function asFile(path: string | undefined): Lookup {
+  return path === undefined ? undefined : { kind: "file", path };
+}
+
+function toUrlPath(segments: readonly string[]): string {
+  return "/" + segments.map(encodeURIComponent).join("/");
+}
+
+/**
+ * The real path of the live build. 503 before the first build; also 503 (and an error in the
+ * log) when `current` resolves outside the site folder, which only a broken or tampered publish
+ * can cause: nothing outside `siteDir` is ever served.
+ */
+async function currentBuild(siteDir: string, logger: Logger): Promise<string> {
+  const build = await maybeRealpath(join(siteDir, "current"));
+  if (build === undefined) throw new HttpError(503, "no site published yet: run `lakebook build`");
+  const root = await maybeRealpath(siteDir);
+  const isDirectory = await stat(build).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
+  if (root === undefined || build === root || !isInside(root, build) || !isDirectory) {
+    logger.error({ siteDir }, "site 'current' does not resolve to a build folder inside the site folder");
+    throw new HttpError(503, "the published site is invalid: run `lakebook build` to publish it again");
+  }
+  return build;
+}

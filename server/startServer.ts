@@ -1,0 +1,67 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "../src/config.ts";
+import { ConfigError } from "../src/errors.ts";
+import { createLogger } from "../src/logger.ts";
+import { createApp, type ServerEffects } from "./app.ts";
+
+/** A listening server. `close()` stops accepting, lets in-flight responses finish, then resolves. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** How long `close()` waits for in-flight responses before cutting them (default 10 s). */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Starts `createApp(config)` on `config.host`:`config.port` (0 picks a free port). */
+export async function startServer(
+  config: Config,
+  effects: ServerEffects = {},
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const logger = effects.logger ?? createLogger({ name: "lakebook-server" });
+  const server = createServer(createApp(config, { ...effects, logger }));
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be opened (${error.code})`;
+      reject(
+        new ConfigError(`${config.host}:${config.port} ${reason}: set PORT or HOST to another value`, {
+          cause: error,
+        }),
+      );
+    };
+    server.once("error", onError);
+    server.listen(config.port, config.host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url }, "server listening");
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeoutMs ?? 10_000);
+      timer.unref();
+      server.close((error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else {
+          logger.info({ url }, "server closed");
+          resolve();
+        }
+      });
+      // Keep-alive sockets with no request in progress would otherwise hold close() open.
+      server.closeIdleConnections();
+    });
+    return closing;
+  };
+  return { url, port, close };
+}
