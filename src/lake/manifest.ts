@@ -47,7 +47,8 @@ export interface Manifest {
   files: DataFile[];
   /** Rows that could not be parsed, written beside the data with their line numbers. */
   rejects: { count: number; key: string | null };
-  lineage: { inputs: InputRef[]; landing: LandingRef[] };
+  /** Where the rows came from; `step` fingerprints the promotion step (its SQL and options). */
+  lineage: { inputs: InputRef[]; landing: LandingRef[]; step?: string };
   /** The source run that produced this version, when a source did. */
   sourceRun: string | null;
   /** Filled by the quality gate; null until a suite has validated the version. */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 /**
  * Promotion between zones: a step is DuckDB SQL over the current versions of its inputs, written
  * as one new version of its output. Steps declare their key and dedup policy (keep the latest row
@@ -69,7 +70,10 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
     version: manifest.version,
   }));
   const head = await maybeHead(lake.storage, step.output.zone, outputDataset);
-  if (head && sameInputs(head.lineage.inputs, inputRefs)) return { manifest: head, created: false };
+  const stepHash = fingerprint(step);
+  if (head && head.lineage.step === stepHash && sameInputs(head.lineage.inputs, inputRefs)) {
+    return { manifest: head, created: false };
+  }
 
   const writeId = newWriteId();
   const dataKey = joinKey(step.output.zone, outputDataset, "data", writeId, "part-0.parquet");
@@ -102,6 +106,7 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
         lineage: {
           inputs: inputRefs,
           landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
+          step: stepHash,
         },
         sourceRun: null,
         quality: null,
@@ -152,6 +157,15 @@ export function assertCompatible(previous: ColumnSchema[], next: ColumnSchema[],
     changed.length > 0 && `changed type(s) ${changed.join(", ")}`,
   ].filter(Boolean);
   throw new DataError(`${what}: ${parts.join("; ")}; set allowSchemaChanges on the step if this is intended`);
+}
+
+/** Identifies what a step computes, so a changed step is rerun even on unchanged inputs. */
+function fingerprint(step: PromotionStep): string {
+  const { sql, key, latestBy, orderBy, rowGroupSize, inputs } = step;
+  return createHash("sha256")
+    .update(JSON.stringify({ sql, key, latestBy, orderBy, rowGroupSize, inputs }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 function sameInputs(a: InputRef[], b: InputRef[]): boolean {
