@@ -1,0 +1,185 @@
+/**
+ * `buildSite`: one offline Framework build of the notebooks, published atomically.
+ *
+ * 1. links `notebooks/data` to the loaders and vendors the npm cache (vendor.ts);
+ * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
+ *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
+ * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any;
+ * 4. renames the folder to `builds/<buildId>`, switches `current` to it (publish.ts) and prunes
+ *    old builds.
+ * Any failure leaves `current` as it was and removes the partial folder. Builds in one process
+ * run one at a time: Framework keeps process-wide caches and the guard patches `fetch`.
+ */
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import { BuildError, isLakebookError } from "../errors.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import { loadFramework, readFrameworkSpec, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
+import { linkLoaders } from "./loaders.ts";
+import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
+import { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
+import {
+  BUILDS_DIR,
+  PARTIAL_SUFFIX,
+  createBuildId,
+  maybeCurrentBuild,
+  pruneBuilds,
+  switchCurrent,
+} from "./publish.ts";
+import { vendorNpmCache, type VendoredPackage } from "./vendor.ts";
+
+/** Side effects of a build, swappable in tests. */
+export interface BuildSiteEffects {
+  readonly logger: Logger;
+  /** Clock for the build id. */
+  readonly now: () => Date;
+  /** Random suffix of the build id (6 hex digits). */
+  readonly random?: () => string;
+}
+
+export interface BuildSiteOptions {
+  /** How many complete builds to keep, the current one always included (default 5). */
+  readonly keep?: number;
+  /** Override the vendored package list (tests). */
+  readonly packages?: readonly VendoredPackage[];
+}
+
+export interface BuildSiteResult {
+  readonly buildId: string;
+  /** Absolute folder of the new build; `siteDir/current` points at it. */
+  readonly dir: string;
+  /** The build `current` pointed at before, if any. */
+  readonly previous: string | undefined;
+  /** Builds removed by pruning. */
+  readonly pruned: readonly string[];
+  readonly durationMs: number;
+}
+
+export const DEFAULT_KEEP_BUILDS = 5;
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Builds the notebooks offline into a new versioned folder and publishes it; see module doc. */
+export function buildSite(
+  config: Config,
+  effects: Partial<BuildSiteEffects> = {},
+  options: BuildSiteOptions = {},
+): Promise<BuildSiteResult> {
+  const run = queue.then(
+    () => buildSiteNow(config, effects, options),
+    () => buildSiteNow(config, effects, options),
+  );
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function buildSiteNow(
+  config: Config,
+  effects: Partial<BuildSiteEffects>,
+  options: BuildSiteOptions,
+): Promise<BuildSiteResult> {
+  const logger = effects.logger ?? silentLogger;
+  const now = effects.now ?? (() => new Date());
+  const keep = options.keep ?? DEFAULT_KEEP_BUILDS;
+  if (!Number.isInteger(keep) || keep < 1) throw new BuildError(`keep must be a whole number >= 1, got ${keep}`);
+  const started = performance.now();
+  const buildId = createBuildId(now(), effects.random);
+  const buildsDir = join(config.siteDir, BUILDS_DIR);
+  const partialDir = join(buildsDir, `${buildId}${PARTIAL_SUFFIX}`);
+  const finalDir = join(buildsDir, buildId);
+  const log = logger.child({ buildId });
+
+  await linkLoaders(config);
+  await vendorNpmCache(config.notebooksDir, { logger: log, ...(options.packages && { packages: options.packages }) });
+  await mkdir(partialDir, { recursive: true });
+  try {
+    await runFramework(config, partialDir, log);
+    const references = await findOffOriginReferences(partialDir);
+    if (references.length > 0) throw offOriginError(references);
+    await rename(partialDir, finalDir);
+  } catch (error) {
+    await rm(partialDir, { recursive: true, force: true });
+    throw error;
+  }
+  const previous = await maybeCurrentBuild(config.siteDir);
+  await switchCurrent(config.siteDir, buildId);
+  const pruned = await pruneBuilds(config.siteDir, keep, { now: now() });
+  const durationMs = Math.round(performance.now() - started);
+  log.info({ dir: finalDir, previous, pruned, durationMs }, "site built and published");
+  return { buildId, dir: finalDir, previous, pruned, durationMs };
+}
+
+async function runFramework(config: Config, outputDir: string, logger: Logger): Promise<void> {
+  const framework = await loadFramework();
+  const spec = await readFrameworkSpec(config.root);
+  const frameworkConfig = framework.normalizeConfig({ ...spec, root: config.notebooksDir, output: outputDir });
+  const output = new LineOutput(logger);
+  const frameworkLogger: FrameworkLogger = {
+    log: (...args) => logger.debug(plain(args)),
+    warn: (...args) => logger.warn(plain(args)),
+    error: (...args) => logger.error(plain(args)),
+  };
+  const effects = new framework.FileBuildEffects(outputDir, join(config.notebooksDir, ".observablehq", "cache"), {
+    logger: frameworkLogger,
+    output,
+  });
+  // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
+  effects.prepare = async () => {};
+  const guard = guardFrameworkDownloads(() => output.current);
+  try {
+    await framework.build({ config: frameworkConfig }, effects);
+  } catch (error) {
+    const [blocked] = guard.blocked;
+    if (blocked) throw new BuildError(explainBlockedRequest(blocked), { cause: error });
+    if (isLakebookError(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (/no pages found/i.test(message)) {
+      throw new BuildError(`no pages to build in ${config.notebooksDir}: add a Markdown page such as index.md`, {
+        cause: error,
+      });
+    }
+    throw new BuildError(`Framework build failed ${describeStep(output.current)}: ${plain([message])}`, {
+      cause: error,
+    });
+  } finally {
+    guard.release();
+  }
+  // Framework can swallow a failed download (it logs and goes on); such a build is still broken.
+  const [blocked] = guard.blocked;
+  if (blocked) throw new BuildError(explainBlockedRequest(blocked));
+}
+
+function offOriginError(references: readonly OffOriginReference[]): BuildError {
+  const shown = references.slice(0, 5).map((r) => `${r.file}: ${r.via} ${r.url}`);
+  const more = references.length > shown.length ? ` (and ${references.length - shown.length} more)` : "";
+  return new BuildError(
+    `the built site would load files from other origins, which fails offline and leaks readers' visits: ` +
+      `${shown.join("; ")}${more}. Serve them from the site instead: for an npm library, ` +
+      `\`npm install --save-exact <name>\` and add it to VENDORED_PACKAGES in src/site/vendor.ts, then import ` +
+      `\`npm:<name>\`; for a stylesheet or font, import it from notebooks/style.css; for other files, ` +
+      `put them under notebooks/ (or emit them from a loader) and reference them by relative path`,
+  );
+}
+
+function describeStep(step: string): string {
+  const trimmed = step.trim();
+  return trimmed ? `during "${trimmed}"` : "";
+}
+
+/** Framework's progress output, logged a line at a time; `current` is the unfinished line. */
+class LineOutput implements FrameworkOutput {
+  current = "";
+  constructor(private readonly logger: Logger) {}
+  write(text: string): void {
+    const lines = (this.current + plain([text])).split("\n");
+    this.current = lines.pop() ?? "";
+    for (const line of lines) if (line.trim()) this.logger.debug(line);
+  }
+}
+
+const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g");
+
+function plain(args: readonly unknown[]): string {
+  return args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ").replace(ANSI, "");
+}

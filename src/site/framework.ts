@@ -1,0 +1,82 @@
+/**
+ * The narrow, typed door into Observable Framework 1.13.4's build internals. Framework ships
+ * untyped `dist/*.js` with no exports map, so the modules are imported by path on first use and
+ * described here only as far as Lakebook calls them. An upgrade of Framework must re-check these
+ * shapes (and the cache layout vendor.ts relies on) against its dist/build.js and dist/config.js.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** Framework's normalized configuration; opaque apart from what we read. */
+export interface FrameworkConfig {
+  readonly root: string;
+  readonly output: string;
+}
+
+/** The output side of Framework's build effects (its `effects.output` and `effects.logger`). */
+export interface FrameworkOutput {
+  write(text: string): void;
+}
+
+export interface FrameworkLogger {
+  log(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface FrameworkBuildEffects {
+  prepare(): Promise<void>;
+  logger: FrameworkLogger;
+  output: FrameworkOutput;
+}
+
+interface FrameworkModules {
+  build(context: { config: FrameworkConfig }, effects: FrameworkBuildEffects): Promise<void>;
+  normalizeConfig(spec: Record<string, unknown>, defaultRoot?: string): FrameworkConfig;
+  FileBuildEffects: new (
+    outputRoot: string,
+    cacheDir: string,
+    options: { logger: FrameworkLogger; output: FrameworkOutput },
+  ) => FrameworkBuildEffects;
+}
+
+let modules: Promise<FrameworkModules> | undefined;
+
+/** Framework's build modules, loaded once; telemetry is switched off before anything runs. */
+export function loadFramework(): Promise<FrameworkModules> {
+  return (modules ??= (async () => {
+    const dist = "@observablehq/framework/dist";
+    // Specifiers in variables: the modules are untyped, the interfaces above are the contract.
+    const telemetryPath = `${dist}/telemetry.js`;
+    const buildPath = `${dist}/build.js`;
+    const configPath = `${dist}/config.js`;
+    const telemetry = (await import(telemetryPath)) as { Telemetry: { _instance?: unknown } };
+    // Framework reports usage to events.observablehq.com and hooks SIGINT/SIGTERM to flush it.
+    // A Lakebook build must make no requests and must not touch the server's signal handling,
+    // so the singleton is replaced by one that records nothing, before its first use.
+    telemetry.Telemetry._instance = { record() {}, pending: Promise.resolve() };
+    const { build, FileBuildEffects } = (await import(buildPath)) as Pick<
+      FrameworkModules,
+      "build" | "FileBuildEffects"
+    >;
+    const { normalizeConfig } = (await import(configPath)) as Pick<FrameworkModules, "normalizeConfig">;
+    return { build, FileBuildEffects, normalizeConfig };
+  })());
+}
+
+/**
+ * The project's Framework config spec (`observablehq.config.ts`, or `.js`), as exported; `{}`
+ * when there is none. Framework resolves its paths against the working directory, so callers
+ * override `root` and `output` with absolute paths.
+ */
+export async function readFrameworkSpec(projectRoot: string): Promise<Record<string, unknown>> {
+  for (const name of ["observablehq.config.ts", "observablehq.config.js"]) {
+    const path = join(projectRoot, name);
+    if (!existsSync(path)) continue;
+    const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    const spec = module.default;
+    return typeof spec === "object" && spec !== null ? { ...(spec as Record<string, unknown>) } : {};
+  }
+  return {};
+}
