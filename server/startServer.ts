@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
@@ -46,6 +46,13 @@ export async function startServer(
   logger.info({ url }, "server listening");
 
   let closing: Promise<void> | undefined;
+  // While closing, a keep-alive connection whose last response just finished is idle: close it
+  // at once rather than after the keep-alive timeout.
+  server.on("request", (_req: IncomingMessage, res: ServerResponse) => {
+    res.once("finish", () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeoutMs ?? 10_000);

@@ -91,19 +91,19 @@ function toUrlPath(segments: readonly string[]): string {
 
 /**
  * The real path of the live build. 503 before the first build; also 503 (and an error in the
- * log) when `current` resolves outside the site folder, which only a broken or tampered publish
- * can cause: nothing outside `siteDir` is ever served.
+ * log) when `current` does not resolve to a folder inside `siteDir/builds`, which only a broken
+ * or tampered publish can cause: nothing outside the builds is ever served.
  */
 async function currentBuild(siteDir: string, logger: Logger): Promise<string> {
   const build = await maybeRealpath(join(siteDir, "current"));
   if (build === undefined) throw new HttpError(503, "no site published yet: run `lakebook build`");
-  const root = await maybeRealpath(siteDir);
+  const buildsRoot = await maybeRealpath(join(siteDir, "builds"));
   const isDirectory = await stat(build).then(
     (stats) => stats.isDirectory(),
     () => false,
   );
-  if (root === undefined || build === root || !isInside(root, build) || !isDirectory) {
-    logger.error({ siteDir }, "site 'current' does not resolve to a build folder inside the site folder");
+  if (buildsRoot === undefined || build === buildsRoot || !isInside(buildsRoot, build) || !isDirectory) {
+    logger.error({ siteDir }, "site 'current' does not resolve to a build folder inside siteDir/builds");
     throw new HttpError(503, "the published site is invalid: run `lakebook build` to publish it again");
   }
   return build;

@@ -179,15 +179,20 @@ describe("publishing", () => {
     expect(await (await get("/")).text()).toContain("Home b1");
   });
 
-  it("refuses a `current` that points outside the site folder", async () => {
+  it.each([
+    ["outside the site folder", "../outside/site", "/"],
+    ["at the site folder itself", ".", "/builds/b1/"],
+    ["at the builds folder", "builds", "/b1/"],
+    ["at a file", "builds/b1/index.html", "/"],
+  ])("refuses a `current` that points %s", async (_case, target, path) => {
     const site = join(fixture.root, "site");
-    await symlink(join(fixture.root, "outside/site"), join(site, "current.evil"));
+    await symlink(target, join(site, "current.evil"));
     await rename(join(site, "current.evil"), join(site, "current"));
     try {
-      const response = await get("/");
+      const response = await get(path);
       expect(response.status).toBe(503);
       const body = await response.text();
-      expect(body).not.toContain("Outside site");
+      expect(body).toBe("the published site is invalid: run `lakebook build` to publish it again\n");
       expect(body).not.toContain(fixture.root);
     } finally {
       await symlink("builds/b1", join(site, "current.back"));
