@@ -58,8 +58,9 @@ export async function sendStaticFile(
     const etag = `"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`;
     const mtimeSeconds = Math.floor(Number(stats.mtimeMs) / 1000);
     const lastModified = new Date(mtimeSeconds * 1000).toUTCString();
-    const content = options.headersFromContent ? await handle.readFile() : undefined;
-    const extraHeaders = content ? options.headersFromContent!(content, realPath, etag) : {};
+    const fromContent = options.headersFromContent;
+    const content = fromContent ? await handle.readFile() : undefined;
+    const extraHeaders = fromContent && content ? fromContent(content, realPath, etag) : {};
     const isErrorPage = options.status !== undefined;
 
     const validators = { etag, mtimeSeconds };

@@ -65,6 +65,7 @@ export async function createFixture(options: { publish?: boolean } = {}): Promis
   await write("lake/curated/sales/data.csv", "id,name\n1,a\n");
   await write("lake/curated/sales/meta.json", '{"rows":20000}\n');
   await write("lake/curated/sales/empty.csv", "");
+  await write("lake/curated/ventes/données été.csv", "mois,total\njuin,3\n");
   await write("lake/curated/sales/_versions/v1/data.parquet", "old version");
   await write("lake/curated/sales/.tmp-123", "partial write");
   await write("lake/curated/_catalog.json", "{}");

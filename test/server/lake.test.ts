@@ -62,6 +62,12 @@ describe("curated files", () => {
     expect(await response.text()).toBe("");
   });
 
+  it("serves a file whose name needs percent-encoding", async () => {
+    const response = await get("/lake/curated/ventes/donn%C3%A9es%20%C3%A9t%C3%A9.csv");
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("mois,total\njuin,3\n");
+  });
+
   it("follows a symlink that stays inside the curated zone", async () => {
     const response = await get("/lake/curated/sales/latest.parquet");
     expect(response.status).toBe(200);
@@ -94,6 +100,23 @@ describe("range requests", () => {
     expect(response.status).toBe(206);
     expect(response.headers.get("content-range")).toBe(`bytes 100-${size - 1}/${size}`);
     expect((await bytes(response)).equals(fixture.parquet.subarray(100))).toBe(true);
+  });
+
+  it("answers the first byte and the whole file as ranges", async () => {
+    const size = fixture.parquet.length;
+    const first = await get(PARQUET, { Range: "bytes=0-0" });
+    expect(first.status).toBe(206);
+    expect(first.headers.get("content-range")).toBe(`bytes 0-0/${size}`);
+    expect((await bytes(first)).toString()).toBe("P");
+    const all = await get(PARQUET, { Range: "bytes=0-" });
+    expect(all.status).toBe(206);
+    expect((await bytes(all)).equals(fixture.parquet)).toBe(true);
+  });
+
+  it("ignores Range on HEAD and describes the whole file", async () => {
+    const response = await get(PARQUET, { Range: "bytes=0-9" }, "HEAD");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-length")).toBe(String(fixture.parquet.length));
   });
 
   it("clamps a range that runs past the end", async () => {
