@@ -28,12 +28,12 @@ import * as duckdb from "npm:@duckdb/duckdb-wasm@1.27.0";
 const BUNDLES = {
   mvp: {
     mainModule: import.meta.resolve("npm:@duckdb/duckdb-wasm@1.27.0/dist/duckdb-mvp.wasm"),
-    mainWorker: import.meta.resolve("npm:@duckdb/duckdb-wasm@1.27.0/dist/duckdb-browser-mvp.worker.js")
+    mainWorker: import.meta.resolve("npm:@duckdb/duckdb-wasm@1.27.0/dist/duckdb-browser-mvp.worker.js"),
   },
   eh: {
     mainModule: import.meta.resolve("npm:@duckdb/duckdb-wasm@1.27.0/dist/duckdb-eh.wasm"),
-    mainWorker: import.meta.resolve("npm:@duckdb/duckdb-wasm@1.27.0/dist/duckdb-browser-eh.worker.js")
-  }
+    mainWorker: import.meta.resolve("npm:@duckdb/duckdb-wasm@1.27.0/dist/duckdb-browser-eh.worker.js"),
+  },
 };
 
 /** The default, deliberately empty, same-origin extension repository. */
@@ -47,14 +47,17 @@ const SITE_EXTENSIONS = "_duckdb-extensions";
  * options.extensions: extension names to INSTALL and LOAD from that repository.
  * options.logger: a duckdb-wasm Logger (default: silent).
  */
-export async function openDuckDB({extensionRepository, extensions = [], logger} = {}) {
+export async function openDuckDB({ extensionRepository, extensions = [], logger } = {}) {
   const bundle = await duckdb.selectBundle(BUNDLES);
   const worker = new Worker(bundle.mainWorker);
   const db = new duckdb.AsyncDuckDB(logger ?? new duckdb.VoidLogger(), worker);
   try {
     await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
-    await db.open({query: {castBigIntToDouble: true}, filesystem: {allowFullHTTPReads: false}});
-    const repository = new URL(extensionRepository ?? SITE_EXTENSIONS, document.baseURI).href.replace(/\/$/, "");
+    await db.open({ query: { castBigIntToDouble: true }, filesystem: { allowFullHTTPReads: false } });
+    const repository = new URL(extensionRepository ?? SITE_EXTENSIONS, document.baseURI).href.replace(
+      /\/$/,
+      "",
+    );
     const conn = await db.connect();
     try {
       await conn.query(`SET custom_extension_repository = ${quoteString(repository)}`);
@@ -63,7 +66,8 @@ export async function openDuckDB({extensionRepository, extensions = [], logger} 
         await conn.query(`SET ${setting} = false`).catch(() => {});
       }
       for (const name of extensions) {
-        if (!/^\w+$/.test(name)) throw new Error(`invalid DuckDB extension name '${name}': use letters, digits and _`);
+        if (!/^\w+$/.test(name))
+          throw new Error(`invalid DuckDB extension name '${name}': use letters, digits and _`);
         await conn.query(`INSTALL ${name}`);
         await conn.query(`LOAD ${name}`);
       }
@@ -91,7 +95,9 @@ export async function registerParquetUrl(db, name, url) {
   await db.registerFileURL(file, href, duckdb.DuckDBDataProtocol.HTTP, false);
   const conn = await db.connect();
   try {
-    await conn.query(`CREATE OR REPLACE VIEW ${quoteIdentifier(name)} AS SELECT * FROM read_parquet(${quoteString(file)})`);
+    await conn.query(
+      `CREATE OR REPLACE VIEW ${quoteIdentifier(name)} AS SELECT * FROM read_parquet(${quoteString(file)})`,
+    );
   } finally {
     await conn.close();
   }

@@ -27,7 +27,7 @@ import {
   pruneBuilds,
   switchCurrent,
 } from "./publish.ts";
-import { vendorNpmCache, type VendoredPackage } from "./vendor.ts";
+import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage } from "./vendor.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -82,7 +82,8 @@ async function buildSiteNow(
   const logger = effects.logger ?? silentLogger;
   const now = effects.now ?? (() => new Date());
   const keep = options.keep ?? DEFAULT_KEEP_BUILDS;
-  if (!Number.isInteger(keep) || keep < 1) throw new BuildError(`keep must be a whole number >= 1, got ${keep}`);
+  if (!Number.isInteger(keep) || keep < 1)
+    throw new BuildError(`keep must be a whole number >= 1, got ${keep}`);
   const started = performance.now();
   const buildId = createBuildId(now(), effects.random);
   const buildsDir = join(config.siteDir, BUILDS_DIR);
@@ -91,10 +92,18 @@ async function buildSiteNow(
   const log = logger.child({ buildId });
 
   await linkLoaders(config);
-  await vendorNpmCache(config.notebooksDir, { logger: log, ...(options.packages && { packages: options.packages }) });
+  await vendorNpmCache(config.notebooksDir, {
+    logger: log,
+    ...(options.packages && { packages: options.packages }),
+  });
   await mkdir(partialDir, { recursive: true });
   try {
-    await runFramework(config, partialDir, log);
+    await runFramework(
+      config,
+      partialDir,
+      log,
+      (options.packages ?? VENDORED_PACKAGES).map((p) => p.name),
+    );
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
     await rename(partialDir, finalDir);
@@ -110,20 +119,33 @@ async function buildSiteNow(
   return { buildId, dir: finalDir, previous, pruned, durationMs };
 }
 
-async function runFramework(config: Config, outputDir: string, logger: Logger): Promise<void> {
+async function runFramework(
+  config: Config,
+  outputDir: string,
+  logger: Logger,
+  vendored: readonly string[],
+): Promise<void> {
   const framework = await loadFramework();
   const spec = await readFrameworkSpec(config.root);
-  const frameworkConfig = framework.normalizeConfig({ ...spec, root: config.notebooksDir, output: outputDir });
+  const frameworkConfig = framework.normalizeConfig({
+    ...spec,
+    root: config.notebooksDir,
+    output: outputDir,
+  });
   const output = new LineOutput(logger);
   const frameworkLogger: FrameworkLogger = {
     log: (...args) => logger.debug(plain(args)),
     warn: (...args) => logger.warn(plain(args)),
     error: (...args) => logger.error(plain(args)),
   };
-  const effects = new framework.FileBuildEffects(outputDir, join(config.notebooksDir, ".observablehq", "cache"), {
-    logger: frameworkLogger,
-    output,
-  });
+  const effects = new framework.FileBuildEffects(
+    outputDir,
+    join(config.notebooksDir, ".observablehq", "cache"),
+    {
+      logger: frameworkLogger,
+      output,
+    },
+  );
   // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
   effects.prepare = async () => {};
   const guard = guardFrameworkDownloads(() => output.current);
@@ -131,13 +153,16 @@ async function runFramework(config: Config, outputDir: string, logger: Logger): 
     await framework.build({ config: frameworkConfig }, effects);
   } catch (error) {
     const [blocked] = guard.blocked;
-    if (blocked) throw new BuildError(explainBlockedRequest(blocked), { cause: error });
+    if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored), { cause: error });
     if (isLakebookError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     if (/no pages found/i.test(message)) {
-      throw new BuildError(`no pages to build in ${config.notebooksDir}: add a Markdown page such as index.md`, {
-        cause: error,
-      });
+      throw new BuildError(
+        `no pages to build in ${config.notebooksDir}: add a Markdown page such as index.md`,
+        {
+          cause: error,
+        },
+      );
     }
     throw new BuildError(`Framework build failed ${describeStep(output.current)}: ${plain([message])}`, {
       cause: error,
@@ -147,7 +172,7 @@ async function runFramework(config: Config, outputDir: string, logger: Logger): 
   }
   // Framework can swallow a failed download (it logs and goes on); such a build is still broken.
   const [blocked] = guard.blocked;
-  if (blocked) throw new BuildError(explainBlockedRequest(blocked));
+  if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored));
 }
 
 function offOriginError(references: readonly OffOriginReference[]): BuildError {
@@ -181,5 +206,8 @@ class LineOutput implements FrameworkOutput {
 const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g");
 
 function plain(args: readonly unknown[]): string {
-  return args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ").replace(ANSI, "");
+  return args
+    .map((a) => (a instanceof Error ? a.message : String(a)))
+    .join(" ")
+    .replace(ANSI, "");
 }

@@ -8,7 +8,7 @@
  * records what was asked for, so `buildSite` can say which import to vendor. Requests to other
  * hosts (the rest of a long-running process) pass through untouched.
  */
-import { PLACEHOLDER_VERSION, UNVENDORED_CLIENT_LIBRARIES } from "./vendor.ts";
+import { PLACEHOLDER_VERSION, UNVENDORED_CLIENT_LIBRARIES, VENDORED_PACKAGES } from "./vendor.ts";
 
 /** Hosts Framework downloads from at build time. */
 export const FRAMEWORK_DOWNLOAD_HOSTS: readonly string[] = [
@@ -58,7 +58,10 @@ export function guardFrameworkDownloads(step: () => string): NetworkGuard {
 }
 
 /** What a blocked download means for the author of a page, and what to do about it. */
-export function explainBlockedRequest({ url, during }: BlockedRequest): string {
+export function explainBlockedRequest(
+  { url, during }: BlockedRequest,
+  vendored: readonly string[] = VENDORED_PACKAGES.map((p) => p.name),
+): string {
   const where = describeStep(during);
   const parsed = new URL(url);
   if (parsed.hostname === "cdn.jsdelivr.net" && parsed.pathname.startsWith("/npm/")) {
@@ -84,6 +87,13 @@ export function explainBlockedRequest({ url, during }: BlockedRequest): string {
   if (parsed.hostname === "registry.npmjs.org") {
     const segments = decodeURIComponent(parsed.pathname.slice(1)).split("/");
     const name = segments[0]?.startsWith("@") ? segments.slice(0, 2).join("/") : (segments[0] ?? "");
+    if (!vendored.includes(name)) {
+      return (
+        `${where} imports npm:${name}, which is not vendored for offline builds (Framework would ask ${url}). ` +
+        `Run \`npm install --save-exact ${name}\` and add { name: "${name}" } to VENDORED_PACKAGES in ` +
+        `src/site/vendor.ts, or remove the import`
+      );
+    }
     return (
       `${where} imports npm:${name} in a version that is not vendored (Framework would ask ${url} which ` +
       `versions exist). Import it without a version (\`npm:${name}\`) to get the vendored one, or run ` +

@@ -73,7 +73,8 @@ export async function findOffOriginReferences(dir: string): Promise<OffOriginRef
     const ext = extname(path).toLowerCase();
     const file = relative(dir, path).split("\\").join("/");
     if (ext === ".html" || ext === ".htm") found.push(...scanHtml(file, await readFile(path, "utf-8")));
-    else if (ext === ".js" || ext === ".mjs") found.push(...scanJavaScript(file, await readFile(path, "utf-8")));
+    else if (ext === ".js" || ext === ".mjs")
+      found.push(...scanJavaScript(file, await readFile(path, "utf-8")));
     else if (ext === ".css") found.push(...scanCss(file, await readFile(path, "utf-8")));
   }
   return found;
@@ -160,7 +161,8 @@ export function scanCss(file: string, css: string): OffOriginReference[] {
   }
   for (const m of text.matchAll(/url\(\s*(["']?)([^"')]*)\1\s*\)/gi)) {
     const url = m[2] ?? "";
-    if (OFF_ORIGIN.test(url) && !found.some((f) => f.url === url)) found.push({ file, url, via: "css url()" });
+    if (OFF_ORIGIN.test(url) && !found.some((f) => f.url === url))
+      found.push({ file, url, via: "css url()" });
   }
   return found;
 }
@@ -207,7 +209,8 @@ export function scanJavaScript(file: string, source: string, where?: string): Of
     const url = offOriginUrl(node);
     if (url) found.push({ file, url, via: where ? `${via} in ${where}` : via });
   };
-  const importSource = (node: AcornNode) => add((node as unknown as { source?: Literalish }).source, "import");
+  const importSource = (node: AcornNode) =>
+    add((node as unknown as { source?: Literalish }).source, "import");
   simple(program, {
     ImportDeclaration: importSource,
     ExportAllDeclaration: importSource,
@@ -229,7 +232,10 @@ export function scanJavaScript(file: string, source: string, where?: string): Of
       if (name !== undefined && FETCH_CONSTRUCTORS.has(name)) add(args[0], `new ${name}()`);
     },
     AssignmentExpression(node) {
-      const { left, right } = node as unknown as { left: AcornNode & Record<string, unknown>; right: Literalish };
+      const { left, right } = node as unknown as {
+        left: AcornNode & Record<string, unknown>;
+        right: Literalish;
+      };
       if (left.type === "MemberExpression" && propertyName(left) === "src") add(right, ".src =");
     },
   });
@@ -256,5 +262,7 @@ function isImportMeta(callee: Record<string, unknown>): boolean {
 }
 
 function isSrcAttribute(node: Literalish | undefined): boolean {
-  return node?.type === "Literal" && typeof node.value === "string" && /^(src|srcset|data)$/i.test(node.value);
+  return (
+    node?.type === "Literal" && typeof node.value === "string" && /^(src|srcset|data)$/i.test(node.value)
+  );
 }

@@ -85,7 +85,11 @@ export const VENDORED_PACKAGES: readonly VendoredPackage[] = [
       "dist/duckdb-browser-mvp.worker.js",
     ],
   },
-  { name: "@fontsource/source-serif-4", bundle: false, inlineFontCss: { [FONT_STYLESHEET]: SOURCE_SERIF_FACES } },
+  {
+    name: "@fontsource/source-serif-4",
+    bundle: false,
+    inlineFontCss: { [FONT_STYLESHEET]: SOURCE_SERIF_FACES },
+  },
 ];
 
 /**
@@ -184,7 +188,10 @@ export async function vendorNpmCache(root: string, options: VendorOptions = {}):
     if ((await listVersions(cacheDir, name)).length > 0) continue;
     const placeholder = join(cacheDir, `${name}@${PLACEHOLDER_VERSION}`);
     await mkdir(placeholder, { recursive: true });
-    await writeFile(join(placeholder, STAMP_FILE), JSON.stringify({ format: STAMP_FORMAT, name, placeholder: true }));
+    await writeFile(
+      join(placeholder, STAMP_FILE),
+      JSON.stringify({ format: STAMP_FORMAT, name, placeholder: true }),
+    );
   }
   return { cacheDir, packages: results };
 }
@@ -223,7 +230,9 @@ function findPackageDir(projectRoot: string, name: string): string {
 async function readInstalledVersion(packageDir: string, name: string): Promise<string> {
   const pkg = JSON.parse(await readFile(join(packageDir, "package.json"), "utf-8")) as { version?: unknown };
   if (typeof pkg.version !== "string" || !/^\d+\.\d+\.\d+/.test(pkg.version)) {
-    throw new BuildError(`npm package '${name}' in ${packageDir} has no valid version; reinstall it with npm`);
+    throw new BuildError(
+      `npm package '${name}' in ${packageDir} has no valid version; reinstall it with npm`,
+    );
   }
   return pkg.version;
 }
@@ -293,7 +302,12 @@ async function bundlePackage(projectRoot: string, name: string, outfile: string)
   }
 }
 
-async function copyPackageFile(packageDir: string, name: string, file: string, workDir: string): Promise<void> {
+async function copyPackageFile(
+  packageDir: string,
+  name: string,
+  file: string,
+  workDir: string,
+): Promise<void> {
   const source = join(packageDir, file);
   if (!existsSync(source)) {
     throw new BuildError(
@@ -314,10 +328,13 @@ async function inlineFontCss(packageDir: string, name: string, faces: readonly s
   for (const face of faces) {
     const cssPath = join(packageDir, face);
     if (!existsSync(cssPath)) {
-      throw new BuildError(`font package '${name}' has no '${face}'; fix the face list in src/site/vendor.ts`);
+      throw new BuildError(
+        `font package '${name}' has no '${face}'; fix the face list in src/site/vendor.ts`,
+      );
     }
     const css = await readFile(cssPath, "utf-8");
-    const srcPattern = /src:\s*url\((?:'|")?(\.\/files\/[^)'"]+\.woff2)(?:'|")?\)\s*format\(['"]woff2['"]\)[^;]*;/g;
+    const srcPattern =
+      /src:\s*url\((?:'|")?(\.\/files\/[^)'"]+\.woff2)(?:'|")?\)\s*format\(['"]woff2['"]\)[^;]*;/g;
     let replaced = 0;
     const inlined = await replaceAsync(css, srcPattern, async (_match, file: string) => {
       replaced++;
