@@ -1,7 +1,9 @@
 /**
  * `buildSite`: one offline Framework build of the notebooks, published atomically.
  *
- * 1. links `notebooks/data` to the loaders and vendors the npm cache (vendor.ts);
+ * 1. links `notebooks/data` to the loaders, clears cached loader outputs so every loader reruns
+ *    (with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`), and
+ *    vendors the npm cache (vendor.ts);
  * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
  *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
  * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any;
@@ -10,7 +12,7 @@
  * Any failure leaves `current` as it was and removes the partial folder. Builds in one process
  * run one at a time: Framework keeps process-wide caches and the guard patches `fetch`.
  */
-import { mkdir, rename, rm } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { BuildError, isLakebookError } from "../errors.ts";
@@ -43,6 +45,12 @@ export interface BuildSiteOptions {
   readonly keep?: number;
   /** Override the vendored package list (tests). */
   readonly packages?: readonly VendoredPackage[];
+  /**
+   * Rerun every data loader (default true). Framework reuses a loader's cached output for as long
+   * as the loader file itself is unchanged, which would republish old data on a scheduled
+   * rebuild; false keeps that reuse (faster, for layout-only rebuilds).
+   */
+  readonly freshData?: boolean;
 }
 
 export interface BuildSiteResult {
@@ -92,6 +100,7 @@ async function buildSiteNow(
   const log = logger.child({ buildId });
 
   await linkLoaders(config);
+  if (options.freshData !== false) await clearLoaderOutputs(config.notebooksDir);
   await vendorNpmCache(config.notebooksDir, {
     logger: log,
     ...(options.packages && { packages: options.packages }),
@@ -149,6 +158,7 @@ async function runFramework(
   // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
   effects.prepare = async () => {};
   const guard = guardFrameworkDownloads(() => output.current);
+  const restoreEnvironment = setLoaderEnvironment(config);
   try {
     await framework.build({ config: frameworkConfig }, effects);
   } catch (error) {
@@ -168,11 +178,46 @@ async function runFramework(
       cause: error,
     });
   } finally {
+    restoreEnvironment();
     guard.release();
   }
-  // Framework can swallow a failed download (it logs and goes on); such a build is still broken.
+  // Should Framework ever log a failed download and go on, the build is still broken.
   const [blocked] = guard.blocked;
   if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored));
+}
+
+/**
+ * Loaders are child processes that build their own Config from the environment (configFromEnv);
+ * they must see the one this build was given, not whatever the parent process started with.
+ * Builds are serialized, so the temporary change cannot leak into another build.
+ */
+function setLoaderEnvironment(config: Config): () => void {
+  const values: Record<string, string> = {
+    LAKEBOOK_ROOT: config.root,
+    LAKEBOOK_LAKE_DIR: config.lakeDir,
+    LAKEBOOK_SITE_DIR: config.siteDir,
+  };
+  const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, values);
+  return () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
+
+/**
+ * Removes cached loader outputs: everything in Framework's cache except its own `_`-prefixed
+ * folders (`_npm`, `_observablehq`, `_duckdb`, `_lakebook`, ...) and files.
+ */
+async function clearLoaderOutputs(notebooksDir: string): Promise<void> {
+  const cacheDir = join(notebooksDir, ".observablehq", "cache");
+  const entries = await readdir(cacheDir).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (entry.startsWith("_") || entry.startsWith(".")) continue;
+    await rm(join(cacheDir, entry), { recursive: true, force: true });
+  }
 }
 
 function offOriginError(references: readonly OffOriginReference[]): BuildError {

@@ -110,11 +110,44 @@ describe("buildSite", () => {
   it("runs a TypeScript loader reached through the notebooks/data symlink", async () => {
     expect(await readlink(join(fixture.config.notebooksDir, "data"))).toBe("../loaders");
     const fileDir = join(fixture.config.siteDir, "current", "_file", "data");
-    const [csv] = await readdir(fileDir);
+    const csv = (await readdir(fileDir)).find((f) => f.startsWith("prices."));
     expect(await readFile(join(fileDir, csv!), "utf-8")).toContain("2024-01-02,2.5");
   });
 
+  it("reruns loaders on every build, with the build's config in their environment", async () => {
+    const noteFile = async (dir: string) => {
+      const files = await readdir(join(dir, "_file", "data"));
+      return readFile(
+        join(
+          dir,
+          "_file",
+          "data",
+          files.find((f) => f.startsWith("note."))!,
+        ),
+        "utf-8",
+      );
+    };
+    expect(await noteFile(join(fixture.config.siteDir, "current"))).toBe("first note");
+    await fixture.write("data/lake/note.txt", "second note");
+    const build = await buildSite(fixture.config);
+    expect(await noteFile(build.dir)).toBe("second note");
+  });
+
+  it("keeps the previous build live when a loader fails", async () => {
+    const before = await readlink(join(fixture.config.siteDir, "current"));
+    await fixture.write("data/lake/note.txt", "fail");
+    try {
+      const error = await buildSite(fixture.config).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BuildError);
+      expect((error as BuildError).message).toMatch(/note\.txt.*loader exited with code 1/);
+      expect(await readlink(join(fixture.config.siteDir, "current"))).toBe(before);
+    } finally {
+      await fixture.write("data/lake/note.txt", "first note");
+    }
+  });
+
   it("fails with the import and the fix when a page imports an unvendored package, keeping current", async () => {
+    const before = await readlink(join(fixture.config.siteDir, "current"));
     await fixture.write(
       "notebooks/party.md",
       '# Party\n\n```js\nimport confetti from "npm:canvas-confetti";\n```\n',
@@ -128,7 +161,7 @@ describe("buildSite", () => {
       expect(message).toContain("npm:canvas-confetti, which is not vendored");
       expect(message).toContain("`npm install --save-exact canvas-confetti`");
       expect(message).toContain("VENDORED_PACKAGES in src/site/vendor.ts");
-      expect(await readlink(join(fixture.config.siteDir, "current"))).toBe(`builds/${first}`);
+      expect(await readlink(join(fixture.config.siteDir, "current"))).toBe(before);
       expect(
         (await readdir(join(fixture.config.siteDir, "builds"))).filter((f) => f.endsWith(".partial")),
       ).toEqual([]);
@@ -154,6 +187,7 @@ describe("buildSite", () => {
   });
 
   it("refuses a page that loads a stylesheet from another origin, naming file and URL", async () => {
+    const before = await readlink(join(fixture.config.siteDir, "current"));
     await fixture.write(
       "notebooks/styled.md",
       '# Styled\n\n<link rel="stylesheet" href="https://cdn.example.com/theme.css">\n',
@@ -164,7 +198,7 @@ describe("buildSite", () => {
       expect((error as BuildError).message).toMatch(
         /styled\.html: <link rel="stylesheet"> https:\/\/cdn\.example\.com\/theme\.css.*notebooks\/style\.css/,
       );
-      expect(await readlink(join(fixture.config.siteDir, "current"))).toBe(`builds/${first}`);
+      expect(await readlink(join(fixture.config.siteDir, "current"))).toBe(before);
     } finally {
       await fixture.remove("notebooks/styled.md");
     }

@@ -46,6 +46,25 @@ const version = await query(db, "SELECT version() AS v");
 
 export const PRICES_LOADER = `process.stdout.write("date,close\\n2024-01-01,1.5\\n2024-01-02,2.5\\n");\n`;
 
+/** Echoes `<lake>/note.txt`, located through the environment buildSite gives loaders; fails on "fail". */
+export const NOTE_LOADER = `import { readFileSync } from "node:fs";
+const note = readFileSync(process.env.LAKEBOOK_LAKE_DIR + "/note.txt", "utf-8");
+if (note.trim() === "fail") {
+  process.stderr.write("note.txt failed its quality gate\\n");
+  process.exit(1);
+}
+process.stdout.write(note);
+`;
+
+export const NOTE_PAGE = `# Note
+
+\`\`\`js
+const note = FileAttachment("data/note.txt").text();
+\`\`\`
+
+<p id="note">\${note}</p>
+`;
+
 export interface SiteFixture {
   readonly root: string;
   readonly config: Config;
@@ -65,6 +84,9 @@ export async function createSiteFixture(): Promise<SiteFixture> {
   await cp(join(REPO_ROOT, "notebooks/style.css"), join(root, "notebooks/style.css"));
   await cp(join(REPO_ROOT, "notebooks/components/duckdb.js"), join(root, "notebooks/components/duckdb.js"));
   await write("loaders/prices.csv.ts", PRICES_LOADER);
+  await write("loaders/note.txt.ts", NOTE_LOADER);
+  await write("notebooks/note.md", NOTE_PAGE);
+  await write("data/lake/note.txt", "first note");
   await write("notebooks/index.md", INDEX_PAGE);
   await write("notebooks/explore.md", EXPLORE_PAGE);
   // No `data` link: buildSite creates it (linkLoaders), as after a fresh checkout.
