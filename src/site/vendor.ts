@@ -31,6 +31,8 @@ import { silentLogger, type Logger } from "../logger.ts";
 export interface VendoredPackage {
   /** The npm name, exactly as pages import it after `npm:`. */
   readonly name: string;
+  /** The version pages pin (`npm:<name>@<version>`); vendoring fails if another is installed. */
+  readonly version?: string;
   /** Bundle the package entry as `_esm.js` (default true); false for asset-only packages. */
   readonly bundle?: boolean;
   /** Files copied verbatim, by path inside the package (e.g. `dist/duckdb-eh.wasm`). */
@@ -78,6 +80,7 @@ export const VENDORED_PACKAGES: readonly VendoredPackage[] = [
   { name: "apache-arrow" },
   {
     name: "@duckdb/duckdb-wasm",
+    version: DUCKDB_WASM_VERSION,
     files: [
       "dist/duckdb-eh.wasm",
       "dist/duckdb-mvp.wasm",
@@ -149,11 +152,24 @@ export async function vendorNpmCache(root: string, options: VendorOptions = {}):
   const { projectRoot = LAKEBOOK_ROOT, packages = VENDORED_PACKAGES, force = false } = options;
   const logger = options.logger ?? silentLogger;
   const cacheDir = join(resolve(root), ".observablehq", "cache", "_npm");
-  const tmpRoot = join(resolve(root), ".observablehq", "cache", ".lakebook-tmp");
+  // Per call, so concurrent vendoring of one root (CLI and server) never clears the other's work.
+  const tmpRoot = join(
+    resolve(root),
+    ".observablehq",
+    "cache",
+    ".lakebook-tmp",
+    randomBytes(4).toString("hex"),
+  );
   const results: { name: string; version: string; status: "fresh" | "built" }[] = [];
   for (const spec of packages) {
     const packageDir = findPackageDir(projectRoot, spec.name);
     const version = await readInstalledVersion(packageDir, spec.name);
+    if (spec.version !== undefined && spec.version !== version) {
+      throw new BuildError(
+        `npm package '${spec.name}' is installed at ${version} but pages pin ${spec.version}: run ` +
+          `'npm install --save-exact ${spec.name}@${spec.version}', or move the pin (pages and src/site/vendor.ts) together`,
+      );
+    }
     const targetDir = join(cacheDir, `${spec.name}@${version}`);
     await removeOtherVersions(cacheDir, spec.name, version);
     const stamp = JSON.stringify({ format: STAMP_FORMAT, ...spec, version });
@@ -173,7 +189,10 @@ export async function vendorNpmCache(root: string, options: VendorOptions = {}):
       await writeFile(join(workDir, STAMP_FILE), stamp);
       await rm(targetDir, { recursive: true, force: true });
       await mkdir(dirname(targetDir), { recursive: true });
-      await rename(workDir, targetDir);
+      await rename(workDir, targetDir).catch(async (error: unknown) => {
+        // Another process vendoring the same root got there first; its result is as good.
+        if ((await readStamp(targetDir)) !== stamp) throw error;
+      });
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

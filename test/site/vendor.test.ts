@@ -42,4 +42,15 @@ describe("vendorNpmCache", () => {
       /'not-installed-pkg'.*npm install --save-exact not-installed-pkg/,
     );
   });
+
+  it("refuses an installed version other than the one pages pin", async () => {
+    const root = await tempDir();
+    const error = await vendorNpmCache(root, { packages: [{ name: "d3", version: "6.0.0" }] }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BuildError);
+    expect((error as Error).message).toMatch(
+      /'d3' is installed at 7\.9\.2 but pages pin 6\.0\.0.*npm install --save-exact d3@6\.0\.0/,
+    );
+  });
 });
