@@ -142,8 +142,9 @@ async function runFramework(
     output: outputDir,
   });
   const output = new LineOutput(logger);
+  // Framework often starts a line on `output` and ends it with `logger.log`.
   const frameworkLogger: FrameworkLogger = {
-    log: (...args) => logger.debug(plain(args)),
+    log: (...args) => output.endLine(plain(args)),
     warn: (...args) => logger.warn(plain(args)),
     error: (...args) => logger.error(plain(args)),
   };
@@ -245,6 +246,9 @@ class LineOutput implements FrameworkOutput {
     const lines = (this.current + plain([text])).split("\n");
     this.current = lines.pop() ?? "";
     for (const line of lines) if (line.trim()) this.logger.debug(line);
+  }
+  endLine(text: string): void {
+    this.write(`${text}\n`);
   }
 }
 
