@@ -158,7 +158,7 @@ async function runFramework(
   );
   // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
   effects.prepare = async () => {};
-  const guard = guardFrameworkDownloads(() => output.current);
+  const guard = guardFrameworkDownloads(() => output.step);
   const restoreEnvironment = setLoaderEnvironment(config);
   try {
     await framework.build({ config: frameworkConfig }, effects);
@@ -175,7 +175,15 @@ async function runFramework(
         },
       );
     }
-    throw new BuildError(`Framework build failed ${describeStep(output.current)}: ${plain([message])}`, {
+    const loader = /load (\S+) /.exec(output.step)?.[1];
+    if (/^loader (exited|skipped)/.test(message) && loader) {
+      throw new BuildError(
+        `the data loader for ${loader} failed (${message}): see its error output above, fix the loader or ` +
+          `its input, and build again; the published site is unchanged`,
+        { cause: error },
+      );
+    }
+    throw new BuildError(`Framework build failed ${describeStep(output.step)}: ${plain([message])}`, {
       cause: error,
     });
   } finally {
@@ -242,10 +250,20 @@ function describeStep(step: string): string {
 class LineOutput implements FrameworkOutput {
   current = "";
   constructor(private readonly logger: Logger) {}
+  /** The last complete line, for errors raised after Framework reported the failing step. */
+  last = "";
   write(text: string): void {
     const lines = (this.current + plain([text])).split("\n");
     this.current = lines.pop() ?? "";
-    for (const line of lines) if (line.trim()) this.logger.debug(line);
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      this.last = line;
+      this.logger.debug(line);
+    }
+  }
+  /** The running step, or the one that just ended. */
+  get step(): string {
+    return this.current.trim() ? this.current : this.last;
   }
   endLine(text: string): void {
     this.write(`${text}\n`);

@@ -139,7 +139,9 @@ describe("buildSite", () => {
     try {
       const error = await buildSite(fixture.config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BuildError);
-      expect((error as BuildError).message).toMatch(/note\.txt.*loader exited with code 1/);
+      expect((error as BuildError).message).toMatch(
+        /data loader for \/data\/note\.txt failed \(loader exited with code 1\)/,
+      );
       expect(await readlink(join(fixture.config.siteDir, "current"))).toBe(before);
     } finally {
       await fixture.write("data/lake/note.txt", "first note");
