@@ -46,7 +46,10 @@ export function guardFrameworkDownloads(step: () => string): NetworkGuard {
     if (!FRAMEWORK_DOWNLOAD_HOSTS.includes(host)) return original(input, init);
     const request = { url, during: step() };
     blocked.push(request);
-    throw new Error(`offline build: refused to download ${url}`);
+    const error = new Error(`offline build: refused to download ${url}`);
+    // Framework also prints the error it gets; one line says all there is to say.
+    error.stack = `Error: ${error.message}`;
+    throw error;
   };
   globalThis.fetch = guarded;
   return {
