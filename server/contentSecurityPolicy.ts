@@ -9,6 +9,11 @@
  * - `worker-src blob:`: DuckDB-WASM starts its worker from a blob URL that imports the bundle;
  * - `style-src 'unsafe-inline'`: Plot and Inputs insert `<style>` elements and style attributes;
  * - `img-src data: blob:`: charts and downloads rendered client-side.
+ * - `script-src-attr 'unsafe-hashes'` with the hashes of htl's placeholders only: htl (Inputs,
+ *   `html`) parses templates with `onclick="::0"`-style placeholder attributes before swapping in
+ *   the real listener as a property; without these hashes every such element logs a violation.
+ *   The placeholders are not valid JavaScript, so allowing them allows no code; any other inline
+ *   handler stays blocked.
  * External origins are not allowed: pages must work offline, so anything from a CDN (e.g. the
  * Google Fonts stylesheet Framework's default theme links) is blocked and falls back to local fonts.
  */
@@ -29,11 +34,19 @@ export function inlineScriptHashes(html: string): string[] {
   return [...hashes];
 }
 
+/** How many htl placeholder indices (`::0` ... ) are allowed as inline handler text. */
+const HTL_PLACEHOLDERS = 32;
+const HTL_PLACEHOLDER_HASHES = Array.from(
+  { length: HTL_PLACEHOLDERS },
+  (_, i) => `'sha256-${createHash("sha256").update(`::${i}`, "utf8").digest("base64")}'`,
+);
+
 /** The policy for one page, given its inline script hashes. */
 export function pagePolicy(scriptHashes: readonly string[]): string {
   return [
     "default-src 'self'",
     ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(" "),
+    ["script-src-attr 'unsafe-hashes'", ...HTL_PLACEHOLDER_HASHES].join(" "),
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",

@@ -1,3 +1,4 @@
 /** The server's public API: build the Express app, or start it listening. */
 export { createApp, type ServerEffects } from "./app.ts";
 export { startServer, type RunningServer, type StartOptions } from "./startServer.ts";
+export { startPreview } from "./preview.ts";

@@ -7,8 +7,9 @@
  * so a site switch or a lake commit during a response never mixes two files in one body.
  *
  * Decisions: a Range header naming several satisfiable ranges is answered with 200 and the whole
- * file (allowed by RFC 9110 §14.2; DuckDB-WASM only ever asks for one range). Range is honoured
- * for GET only; HEAD describes the full representation.
+ * file (allowed by RFC 9110 §14.2; DuckDB-WASM only ever asks for one range). HEAD answers exactly
+ * as GET would, without the body: DuckDB-WASM probes a remote file with `HEAD` + `Range: bytes=0-`
+ * and refuses to open it unless that probe returns 206.
  */
 import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
@@ -78,7 +79,11 @@ export async function sendStaticFile(
     }
 
     let range: ByteRange | undefined;
-    if (!isErrorPage && req.method === "GET" && rangeStillValid(req, validators, lastModified)) {
+    if (
+      !isErrorPage &&
+      (req.method === "GET" || req.method === "HEAD") &&
+      rangeStillValid(req, validators, lastModified)
+    ) {
       const parsed = parseRange(req.get("range"), size);
       if (parsed === "unsatisfiable") {
         res.setHeader("Content-Range", `bytes */${size}`);

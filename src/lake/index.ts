@@ -20,3 +20,4 @@ export {
   type LandingResult,
   type Provenance,
 } from "./landing.ts";
+export { listDatasets, listHeads } from "./catalog.ts";

@@ -17,3 +17,4 @@ export {
   type DatasetRef,
 } from "./promote.ts";
 export { writeParquet, parquetRelation, sha256File, DEFAULT_ROW_GROUP_SIZE } from "./parquetFile.ts";
+export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";

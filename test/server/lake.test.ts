@@ -113,10 +113,16 @@ describe("range requests", () => {
     expect((await bytes(all)).equals(fixture.parquet)).toBe(true);
   });
 
-  it("ignores Range on HEAD and describes the whole file", async () => {
-    const response = await get(PARQUET, { Range: "bytes=0-9" }, "HEAD");
-    expect(response.status).toBe(200);
+  it("answers HEAD with Range as GET would (DuckDB-WASM's open probe needs the 206)", async () => {
+    const response = await get(PARQUET, { Range: "bytes=0-" }, "HEAD");
+    expect(response.status).toBe(206);
     expect(response.headers.get("content-length")).toBe(String(fixture.parquet.length));
+    expect(response.headers.get("content-range")).toBe(
+      `bytes 0-${fixture.parquet.length - 1}/${fixture.parquet.length}`,
+    );
+    const partial = await get(PARQUET, { Range: "bytes=0-9" }, "HEAD");
+    expect(partial.status).toBe(206);
+    expect(partial.headers.get("content-length")).toBe("10");
   });
 
   it("clamps a range that runs past the end", async () => {

@@ -1,0 +1,79 @@
+/**
+ * `lakebook preview`: Framework's live-reloading preview server and the curated lake on one
+ * origin, so the explorer reads `/lake/...` in preview exactly as it does when published.
+ *
+ * Framework's PreviewServer attaches its request and WebSocket handlers to whatever server object
+ * it is given. It gets an event emitter standing in for a server; the real HTTP server answers
+ * `/lake` itself and forwards every other request and upgrade (live reload) to that emitter.
+ */
+import { EventEmitter } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type { Config } from "../src/config.ts";
+import { ConfigError } from "../src/errors.ts";
+import { createLogger } from "../src/logger.ts";
+import { allowMethods } from "./middlewares/allowMethods.ts";
+import { errorHandler } from "./middlewares/errorHandler.ts";
+import { lakeFiles } from "./middlewares/lakeFiles.ts";
+import { requestId } from "./middlewares/requestId.ts";
+import type { ServerEffects } from "./app.ts";
+import type { RunningServer } from "./startServer.ts";
+
+interface PreviewServerClass {
+  new (options: { config?: string; root?: string; server: EventEmitter; verbose?: boolean }): unknown;
+}
+
+export async function startPreview(
+  config: Config,
+  options: { frameworkConfigPath: string },
+  effects: ServerEffects = {},
+): Promise<RunningServer> {
+  const logger = effects.logger ?? createLogger({ name: "lakebook-preview" });
+  // @ts-expect-error Framework ships JavaScript without declarations for its internals.
+  const { PreviewServer } = (await import("@observablehq/framework/dist/preview.js")) as {
+    PreviewServer: PreviewServerClass;
+  };
+  const framework = new EventEmitter();
+  new PreviewServer({
+    config: options.frameworkConfigPath,
+    root: config.root,
+    server: framework,
+    verbose: false,
+  });
+
+  const lake = express();
+  lake.disable("x-powered-by");
+  lake.use(requestId());
+  lake.use("/lake", allowMethods(["GET", "HEAD"]), lakeFiles(config));
+  lake.use(errorHandler(logger));
+
+  const server = createServer((req, res) => {
+    if (req.url === "/lake" || req.url?.startsWith("/lake/")) lake(req, res);
+    else framework.emit("request", req, res);
+  });
+  server.on("upgrade", (req, socket, head) => framework.emit("upgrade", req, socket, head));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(`${config.host}:${config.port} cannot be opened (${error.code}): set PORT`, {
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(config.port, config.host, () => resolve());
+  });
+  framework.emit("listening");
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url }, "preview listening");
+  return {
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The `lakebook` command line. Thin by design: each command lazy-imports the module that does the
+ * work, and every error is mapped to a message and an exit code here (1: the operation failed,
+ * 2: bad usage, 70: a bug), so bad input never prints a stack trace.
+ */
+import { parseArgs } from "node:util";
+import { CliError, isLakebookError } from "../errors.ts";
+
+const USAGE = `Usage: lakebook <command> [options]
+
+Commands:
+  demo                 ingest the bundled market data, build the site and serve it
+  build                run the loaders and build the notebooks into a new published version
+  preview              live-reloading preview of the notebooks (with the lake at /lake)
+  serve                serve the published site and the curated lake
+  pipeline             run the demo market pipeline (landing -> raw -> staging -> curated)
+
+Options:
+  --port <n>           port for serve, preview and demo (default 3000, env PORT)
+  --host <name>        interface to listen on (default 127.0.0.1, env HOST)
+  -h, --help           show this help
+`;
+
+interface CommandOptions {
+  port?: number;
+  host?: string;
+}
+
+type Command = (options: CommandOptions) => Promise<void>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import("./commands/demo.ts")).demo,
+  build: async () => (await import("./commands/build.ts")).build,
+  preview: async () => (await import("./commands/preview.ts")).preview,
+  serve: async () => (await import("./commands/serve.ts")).serve,
+  pipeline: async () => (await import("./commands/pipeline.ts")).pipeline,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    const [name, ...rest] = positionals;
+    if (values.help || name === undefined || name === "help") {
+      console.log(USAGE);
+      return name === undefined && !values.help ? 2 : 0;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new CliError(`unknown command '${name}': run 'lakebook --help' for the list`);
+    if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}' for '${name}'`);
+    const command = await load();
+    await command({ port: parsePort(values.port), host: values.host });
+    return 0;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+  }
+  return port;
+}
+
+function report(error: unknown): number {
+  if (error instanceof CliError) {
+    console.error(`lakebook: ${error.message}`);
+    return error.exitCode;
+  }
+  if (isLakebookError(error)) {
+    console.error(`lakebook: ${error.message}`);
+    return 1;
+  }
+  if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+    console.error(`lakebook: ${error.message}; run 'lakebook --help'`);
+    return 2;
+  }
+  console.error("lakebook: unexpected error (please report it):", error);
+  return 70;
+}
