@@ -20,10 +20,6 @@ const tsxLoader = new URL("./node_modules/tsx/dist/loader.mjs", import.meta.url)
 export default {
   root: "notebooks",
   title: "Lakebook",
-  pages: [
-    { name: "Market overview", path: "/" },
-    { name: "Explorer", path: "/explorer" },
-  ],
   // The default theme pulls Source Serif 4 from Google Fonts; style.css self-hosts it instead.
   globalStylesheets: ["/style.css"],
   // No external links in the footer: every page stays free of off-origin URLs.
