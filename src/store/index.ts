@@ -1,0 +1,26 @@
+/** The record store: see store.ts for the interface and its invariants. */
+export type {
+  AccessRule,
+  AuditEvent,
+  BuildRecord,
+  BuildStatus,
+  ListOptions,
+  NewAuditEvent,
+  NewRun,
+  NewSchedule,
+  NewUser,
+  Role,
+  Run,
+  RunLogLine,
+  RunPatch,
+  RunStatus,
+  Schedule,
+  Session,
+  Store,
+  User,
+  UserPatch,
+} from "./store.ts";
+export { FINISHED_RUN_STATUSES, ROLES } from "./store.ts";
+export { createStore, EMBEDDED_STORE_DIR, openStore, type StoreOptions } from "./openStore.ts";
+export { MIGRATIONS } from "./migrations.ts";
+export { quoteIdentifier } from "./sqlClient.ts";

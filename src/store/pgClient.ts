@@ -1,0 +1,92 @@
+/**
+ * PostgreSQL backend (`DATABASE_URL`): a `pg` pool shared by every request, scheduler tick and
+ * run in this process; several processes may share the database (migrations and schedule ticks
+ * are safe under concurrency). `schema` keeps a store in its own PostgreSQL schema (tests use a
+ * unique one per run); it is created when missing and set as every connection's search_path.
+ */
+import type { Pool, PoolClient } from "pg";
+import { StorageError } from "../errors.ts";
+import { quoteIdentifier, type SqlClient } from "./sqlClient.ts";
+
+export interface PgOptions {
+  readonly url: string;
+  readonly schema?: string;
+  /** Pool size (default 10). */
+  readonly max?: number;
+}
+
+export async function createPgClient(options: PgOptions): Promise<SqlClient> {
+  const { default: pg } = await import("pg");
+  const schema = options.schema;
+  const pool: Pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    ...(schema !== undefined && { options: `-c search_path=${quoteIdentifier(schema)}` }),
+  });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on("error", () => undefined);
+  try {
+    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    else await pool.query("SELECT 1");
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new StorageError(
+      `cannot connect to PostgreSQL at ${redactUrl(options.url)} (${(error as Error).message}): ` +
+        `check DATABASE_URL, or unset it to use the embedded store`,
+      { cause: error },
+    );
+  }
+  return wrap(pool, async () => {
+    await pool.end();
+  });
+}
+
+function wrap(pool: Pool, close: () => Promise<void>): SqlClient {
+  return {
+    ...queries(pool),
+    async transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await fn(inTransaction(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close,
+  };
+}
+
+/** A client inside an open transaction: a nested transaction joins it. */
+function inTransaction(client: PoolClient): SqlClient {
+  const tx: SqlClient = {
+    ...queries(client),
+    transaction: (fn) => fn(tx),
+    close: async () => undefined,
+  };
+  return tx;
+}
+
+function queries(runner: Pool | PoolClient): Pick<SqlClient, "query"> {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      return (await runner.query(sql, params as unknown[])).rows as T[];
+    },
+  };
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable DATABASE_URL)";
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The record store: users, sessions, audit events, access rules, builds, runs with their log
+ * lines, and schedules. One interface, two backends that run the same SQL and migrations:
+ * PostgreSQL via `pg` (`DATABASE_URL`, shared by several servers) and the embedded
+ * `@electric-sql/pglite` (default, one process, data under `data/store`).
+ *
+ * Invariants every backend guarantees (checked by test/store/storeContract.ts):
+ * - one run per schedule tick: `createRun` with a `(scheduleId, tick)` that already exists
+ *   returns undefined, even when several processes race for it;
+ * - a session is found only before its expiry; tokens are stored as SHA-256 hashes;
+ * - run log lines are numbered per run in the order they were appended.
+ */
+
+export type Role = "viewer" | "analyst" | "admin";
+export const ROLES: readonly Role[] = ["viewer", "analyst", "admin"];
+
+export interface User {
+  readonly name: string;
+  readonly role: Role;
+  /** Groups named by access rules, e.g. ["finance"]. */
+  readonly groups: readonly string[];
+  /** `scrypt$N$r$p$salt$hash` (see server/auth/password.ts). */
+  readonly passwordHash: string;
+  /** The TOTP seed, encrypted with the configured secret key; null: no second factor. */
+  readonly totpSeed: string | null;
+  readonly failedLogins: number;
+  readonly lockedUntil: Date | null;
+  readonly createdAt: Date;
+}
+
+export interface NewUser {
+  readonly name: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+  readonly groups?: readonly string[];
+  readonly totpSeed?: string | null;
+}
+
+export interface UserPatch {
+  readonly role?: Role;
+  readonly groups?: readonly string[];
+  readonly passwordHash?: string;
+  readonly totpSeed?: string | null;
+}
+
+export interface Session {
+  /** SHA-256 (hex) of the cookie token; the token itself is never stored. */
+  readonly idHash: string;
+  readonly userName: string;
+  readonly csrfToken: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+export interface AuditEvent {
+  readonly id: number;
+  readonly at: Date;
+  readonly actor: string | null;
+  readonly action: string;
+  readonly target: string | null;
+  readonly ip: string | null;
+  readonly detail: Record<string, unknown>;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, "id" | "at" | "detail" | "ip" | "target" | "actor"> & {
+  readonly actor?: string | null;
+  readonly target?: string | null;
+  readonly ip?: string | null;
+  readonly detail?: Record<string, unknown>;
+};
+
+/** Who may read pages, attachments and lake files under a URL path prefix. */
+export interface AccessRule {
+  /** A URL path prefix such as `/finance/` or `/lake/curated/salaries/`. */
+  readonly path: string;
+  readonly groups: readonly string[];
+}
+
+export type BuildStatus = "running" | "succeeded" | "failed";
+
+export interface BuildRecord {
+  readonly id: string;
+  readonly status: BuildStatus;
+  readonly runId: string | null;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly durationMs: number | null;
+  /** Curated dataset versions the build read, e.g. { prices: 3 }. */
+  readonly dataVersions: Record<string, number>;
+  readonly error: string | null;
+}
+
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "timed_out"];
+
+export interface Run {
+  readonly id: string;
+  /** The job to run, e.g. `build` or `pipeline:market`. */
+  readonly job: string;
+  readonly scheduleId: string | null;
+  /** The schedule tick this run is for (ISO time); null for a manual run. */
+  readonly tick: string | null;
+  readonly status: RunStatus;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly timeoutMs: number;
+  readonly cancelRequested: boolean;
+  readonly triggeredBy: string | null;
+  readonly alertUrl: string | null;
+  /** 0..1 when the job reports it. */
+  readonly progress: number | null;
+  readonly error: string | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+}
+
+export interface NewRun {
+  readonly job: string;
+  readonly scheduleId?: string | null;
+  readonly tick?: string | null;
+  readonly maxAttempts?: number;
+  readonly timeoutMs?: number;
+  readonly triggeredBy?: string | null;
+  readonly alertUrl?: string | null;
+}
+
+export type RunPatch = Partial<
+  Pick<Run, "status" | "attempt" | "progress" | "error" | "startedAt" | "finishedAt" | "cancelRequested">
+>;
+
+export interface RunLogLine {
+  readonly runId: string;
+  readonly seq: number;
+  readonly at: Date;
+  readonly level: string;
+  readonly message: string;
+}
+
+export interface Schedule {
+  readonly id: string;
+  readonly name: string;
+  readonly job: string;
+  /** A cron pattern (croner syntax, 5 or 6 fields), evaluated in UTC. */
+  readonly cron: string;
+  readonly enabled: boolean;
+  /** Attempts after the first one when a run fails. */
+  readonly retries: number;
+  readonly timeoutMs: number;
+  /** Where a failed run is POSTed as JSON; null: no alert. */
+  readonly alertUrl: string | null;
+  readonly createdAt: Date;
+}
+
+export type NewSchedule = Pick<Schedule, "name" | "job" | "cron"> &
+  Partial<Pick<Schedule, "enabled" | "retries" | "timeoutMs" | "alertUrl">>;
+
+export interface ListOptions {
+  readonly limit?: number;
+}
+
+export interface Store {
+  /** "postgres" or "pglite", for logs and /readyz. */
+  readonly kind: string;
+  /** Cheap round trip for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  addUser(user: NewUser): Promise<User>;
+  maybeUser(name: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  countUsers(): Promise<number>;
+  updateUser(name: string, patch: UserPatch): Promise<User | undefined>;
+  removeUser(name: string): Promise<boolean>;
+  /** Counts a failed login; locks the account for `lockMs` once `maxFailures` is reached. */
+  recordLoginFailure(
+    name: string,
+    options: { now: Date; maxFailures: number; lockMs: number },
+  ): Promise<void>;
+  clearLoginFailures(name: string): Promise<void>;
+
+  createSession(session: Omit<Session, "createdAt">): Promise<Session>;
+  /** The session and its user, when the session exists and has not expired at `now`. */
+  maybeSession(idHash: string, now: Date): Promise<{ session: Session; user: User } | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+  deleteUserSessions(userName: string): Promise<void>;
+  deleteExpiredSessions(now: Date): Promise<number>;
+
+  audit(event: NewAuditEvent): Promise<void>;
+  listAudit(options?: ListOptions): Promise<AuditEvent[]>;
+
+  setAccessRule(rule: AccessRule): Promise<void>;
+  removeAccessRule(path: string): Promise<boolean>;
+  listAccessRules(): Promise<AccessRule[]>;
+
+  startBuild(build: { id: string; runId?: string | null; startedAt: Date }): Promise<BuildRecord>;
+  finishBuild(
+    id: string,
+    result: Pick<BuildRecord, "status" | "finishedAt" | "durationMs" | "dataVersions" | "error">,
+  ): Promise<BuildRecord | undefined>;
+  maybeBuild(id: string): Promise<BuildRecord | undefined>;
+  listBuilds(options?: ListOptions): Promise<BuildRecord[]>;
+
+  /** A new queued run; undefined when a run for the same (scheduleId, tick) already exists. */
+  createRun(run: NewRun): Promise<Run | undefined>;
+  updateRun(id: string, patch: RunPatch): Promise<Run | undefined>;
+  maybeRun(id: string): Promise<Run | undefined>;
+  listRuns(options?: ListOptions & { status?: RunStatus; job?: string }): Promise<Run[]>;
+  appendRunLog(runId: string, level: string, message: string, at?: Date): Promise<RunLogLine>;
+  listRunLogs(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunLogLine[]>;
+
+  addSchedule(schedule: NewSchedule): Promise<Schedule>;
+  maybeSchedule(id: string): Promise<Schedule | undefined>;
+  listSchedules(): Promise<Schedule[]>;
+  updateSchedule(id: string, patch: Partial<NewSchedule>): Promise<Schedule | undefined>;
+  removeSchedule(id: string): Promise<boolean>;
+}

@@ -1,0 +1,214 @@
+/**
+ * The contract every `Store` backend passes (PostgreSQL and PGlite run the same tests), in the
+ * style of the lake's storage contract: behaviours, asserted on what the store returns.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Store } from "../../src/store/index.ts";
+
+export function testStore(name: string, open: () => Promise<{ store: Store; second?: Store }>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    let second: Store | undefined;
+    beforeAll(async () => {
+      ({ store, second } = await open());
+    });
+
+    it("adds, reads, updates and removes users, refusing a duplicate name", async () => {
+      const user = await store.addUser({
+        name: "ann",
+        role: "analyst",
+        passwordHash: "h1",
+        groups: ["finance"],
+      });
+      expect(user).toMatchObject({
+        name: "ann",
+        role: "analyst",
+        groups: ["finance"],
+        totpSeed: null,
+        failedLogins: 0,
+      });
+      await expect(store.addUser({ name: "ann", role: "viewer", passwordHash: "h2" })).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+      expect(await store.countUsers()).toBe(1);
+      const updated = await store.updateUser("ann", {
+        role: "admin",
+        groups: ["finance", "hr"],
+        totpSeed: "seed",
+      });
+      expect(updated).toMatchObject({
+        role: "admin",
+        groups: ["finance", "hr"],
+        totpSeed: "seed",
+        passwordHash: "h1",
+      });
+      expect((await store.updateUser("ann", { totpSeed: null }))?.totpSeed).toBeNull();
+      expect(await store.updateUser("nobody", { role: "viewer" })).toBeUndefined();
+      expect((await store.listUsers()).map((u) => u.name)).toEqual(["ann"]);
+      expect(await store.removeUser("ann")).toBe(true);
+      expect(await store.removeUser("ann")).toBe(false);
+      expect(await store.maybeUser("ann")).toBeUndefined();
+    });
+
+    it("treats names with SQL in them as plain values", async () => {
+      const name = "x'; DROP TABLE users; --";
+      await store.addUser({ name, role: "viewer", passwordHash: "h" });
+      expect((await store.maybeUser(name))?.name).toBe(name);
+      expect(await store.maybeUser("' OR '1'='1")).toBeUndefined();
+      await store.removeUser(name);
+    });
+
+    it("locks an account after the maximum failed logins and clears on success", async () => {
+      await store.addUser({ name: "lock", role: "viewer", passwordHash: "h" });
+      const now = new Date("2026-01-01T00:00:00Z");
+      for (let i = 0; i < 2; i++)
+        await store.recordLoginFailure("lock", { now, maxFailures: 3, lockMs: 60_000 });
+      expect((await store.maybeUser("lock"))?.lockedUntil).toBeNull();
+      await store.recordLoginFailure("lock", { now, maxFailures: 3, lockMs: 60_000 });
+      const locked = await store.maybeUser("lock");
+      expect(locked?.failedLogins).toBe(3);
+      expect(locked?.lockedUntil?.toISOString()).toBe("2026-01-01T00:01:00.000Z");
+      await store.clearLoginFailures("lock");
+      expect(await store.maybeUser("lock")).toMatchObject({ failedLogins: 0, lockedUntil: null });
+      await store.removeUser("lock");
+    });
+
+    it("finds a session with its user only before it expires, and deletes it with the user", async () => {
+      await store.addUser({ name: "sam", role: "viewer", passwordHash: "h" });
+      const expiresAt = new Date(Date.now() + 60_000);
+      await store.createSession({ idHash: "hash1", userName: "sam", csrfToken: "csrf", expiresAt });
+      const found = await store.maybeSession("hash1", new Date());
+      expect(found?.session).toMatchObject({ idHash: "hash1", userName: "sam", csrfToken: "csrf" });
+      expect(found?.session.expiresAt.getTime()).toBe(expiresAt.getTime());
+      expect(found?.user.name).toBe("sam");
+      expect(await store.maybeSession("hash1", new Date(Date.now() + 120_000))).toBeUndefined();
+      expect(await store.maybeSession("other", new Date())).toBeUndefined();
+      expect(await store.deleteExpiredSessions(new Date(Date.now() + 120_000))).toBe(1);
+      await store.createSession({ idHash: "hash2", userName: "sam", csrfToken: "c", expiresAt });
+      await store.removeUser("sam");
+      expect(await store.maybeSession("hash2", new Date())).toBeUndefined();
+    });
+
+    it("keeps audit events newest first", async () => {
+      await store.audit({
+        action: "login.failed",
+        actor: "eve",
+        ip: "127.0.0.1",
+        detail: { reason: "password" },
+      });
+      await store.audit({ action: "user.add", actor: "cli", target: "bob" });
+      const [latest, earlier] = await store.listAudit({ limit: 2 });
+      expect(latest).toMatchObject({ action: "user.add", target: "bob", detail: {} });
+      expect(earlier).toMatchObject({ action: "login.failed", actor: "eve", detail: { reason: "password" } });
+    });
+
+    it("sets, replaces and removes access rules", async () => {
+      await store.setAccessRule({ path: "/finance/", groups: ["finance"] });
+      await store.setAccessRule({ path: "/finance/", groups: ["finance", "board"] });
+      expect(await store.listAccessRules()).toEqual([{ path: "/finance/", groups: ["finance", "board"] }]);
+      expect(await store.removeAccessRule("/finance/")).toBe(true);
+      expect(await store.listAccessRules()).toEqual([]);
+    });
+
+    it("records builds from start to finish, newest first", async () => {
+      await store.startBuild({
+        id: "20260101T000000000Z-aaaaaa",
+        startedAt: new Date("2026-01-01T00:00:00Z"),
+      });
+      await store.startBuild({
+        id: "20260102T000000000Z-bbbbbb",
+        startedAt: new Date("2026-01-02T00:00:00Z"),
+      });
+      const finished = await store.finishBuild("20260101T000000000Z-aaaaaa", {
+        status: "succeeded",
+        finishedAt: new Date("2026-01-01T00:01:00Z"),
+        durationMs: 60_000,
+        dataVersions: { prices: 3 },
+        error: null,
+      });
+      expect(finished).toMatchObject({
+        status: "succeeded",
+        durationMs: 60_000,
+        dataVersions: { prices: 3 },
+      });
+      expect((await store.listBuilds()).map((b) => b.id)).toEqual([
+        "20260102T000000000Z-bbbbbb",
+        "20260101T000000000Z-aaaaaa",
+      ]);
+      expect((await store.maybeBuild("20260102T000000000Z-bbbbbb"))?.status).toBe("running");
+      expect(await store.maybeBuild("nope")).toBeUndefined();
+    });
+
+    it("creates runs, updates them and numbers their log lines", async () => {
+      const run = (await store.createRun({
+        job: "build",
+        triggeredBy: "ann",
+        maxAttempts: 3,
+        timeoutMs: 5000,
+      }))!;
+      expect(run).toMatchObject({
+        job: "build",
+        status: "queued",
+        attempt: 0,
+        maxAttempts: 3,
+        timeoutMs: 5000,
+      });
+      const started = new Date();
+      const updated = await store.updateRun(run.id, {
+        status: "running",
+        attempt: 1,
+        startedAt: started,
+        progress: 0.5,
+      });
+      expect(updated).toMatchObject({ status: "running", attempt: 1, progress: 0.5 });
+      expect(updated?.startedAt?.getTime()).toBe(started.getTime());
+      await store.appendRunLog(run.id, "info", "first");
+      await store.appendRunLog(run.id, "error", "second");
+      const logs = await store.listRunLogs(run.id);
+      expect(logs.map((l) => [l.seq, l.level, l.message])).toEqual([
+        [1, "info", "first"],
+        [2, "error", "second"],
+      ]);
+      expect((await store.listRunLogs(run.id, { afterSeq: 1 })).map((l) => l.message)).toEqual(["second"]);
+      expect((await store.listRuns({ status: "running" })).map((r) => r.id)).toContain(run.id);
+      expect(await store.listRuns({ status: "failed", job: "build" })).toEqual([]);
+    });
+
+    it("creates one run per schedule tick, even when two stores race for it", async () => {
+      const schedule = await store.addSchedule({
+        name: "nightly",
+        job: "build",
+        cron: "0 3 * * *",
+        retries: 2,
+      });
+      expect(schedule).toMatchObject({ enabled: true, retries: 2, alertUrl: null });
+      await expect(
+        store.addSchedule({ name: "nightly", job: "build", cron: "* * * * *" }),
+      ).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+      const tick = "2026-01-01T03:00:00.000Z";
+      const other = second ?? store;
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? other : store).createRun({ job: "build", scheduleId: schedule.id, tick }),
+        ),
+      );
+      expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+      expect(
+        await store.createRun({ job: "build", scheduleId: schedule.id, tick: "2026-01-02T03:00:00.000Z" }),
+      ).toBeDefined();
+      const disabled = await store.updateSchedule(schedule.id, {
+        enabled: false,
+        alertUrl: "http://127.0.0.1:1/hook",
+      });
+      expect(disabled).toMatchObject({
+        enabled: false,
+        alertUrl: "http://127.0.0.1:1/hook",
+        cron: "0 3 * * *",
+      });
+      expect(await store.removeSchedule(schedule.id)).toBe(true);
+      expect(await store.maybeSchedule(schedule.id)).toBeUndefined();
+    });
+  });
+}
