@@ -3,7 +3,9 @@ export type { Manifest, ManifestDraft, ColumnSchema, DataFile, InputRef, Landing
 export { ZONES, isZone, type Zone, type VersionedZone } from "./zones.ts";
 export { normalizeName, normalizeKey, joinKey } from "./names.ts";
 export { createFsStorage } from "./fsStorage.ts";
-export { createLake, newWriteId, type Lake } from "./lake.ts";
+export { createS3Storage, type S3Options } from "./s3Storage.ts";
+export { createFileCommitLock, type CommitLock } from "./commitLock.ts";
+export { createLake, newWriteId, type Lake, type LakeOptions } from "./lake.ts";
 export {
   commitVersion,
   listVersionNumbers,

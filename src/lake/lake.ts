@@ -1,26 +1,45 @@
 /**
- * A lake: a storage backend plus a scratch folder on local disk where DuckDB writes files before
- * they are moved into the store. The scratch folder sits inside the lake's `.tmp/` for the
- * filesystem backend so the move is a rename on the same filesystem.
+ * A lake: a storage backend chosen by config (the local filesystem by default, S3-compatible
+ * object storage when configured) plus a scratch folder on local disk where DuckDB writes files
+ * before they are moved into the store. The scratch folder sits inside `<lakeDir>/.tmp/`, so for
+ * the filesystem backend the move is a rename on the same filesystem, and `lake gc` finds what a
+ * crashed writer left behind.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import type { StorageConfig } from "../config.ts";
+import type { CommitLock } from "./commitLock.ts";
 import { TEMP_DIR, createFsStorage } from "./fsStorage.ts";
+import { createS3Storage } from "./s3Storage.ts";
 import type { Storage } from "./storage.ts";
 
 export interface Lake {
   readonly storage: Storage;
+  /** The local folder: the lake itself (filesystem backend) or its scratch and cache (S3). */
+  readonly lakeDir: string;
   /** Creates an empty local folder for one write; remove it with `releaseScratch`. */
   scratch(): Promise<string>;
   releaseScratch(dir: string): Promise<void>;
 }
 
-export function createLake(options: { lakeDir: string }): Lake {
+export interface LakeOptions {
+  lakeDir: string;
+  /** Where the lake lives; the filesystem under `lakeDir` when omitted. */
+  storage?: StorageConfig;
+  /** Commit lock for S3 servers without conditional PUT (default: a file lock under lakeDir). */
+  commitLock?: CommitLock;
+}
+
+export function createLake(options: LakeOptions): Lake {
   const lakeDir = resolve(options.lakeDir);
-  const storage = createFsStorage(lakeDir);
+  const storage =
+    options.storage?.kind === "s3"
+      ? createS3Storage(options.storage, { lakeDir, lock: options.commitLock })
+      : createFsStorage(lakeDir);
   return {
     storage,
+    lakeDir,
     async scratch() {
       const dir = join(lakeDir, TEMP_DIR, `scratch-${newWriteId()}`);
       await mkdir(dir, { recursive: true });
