@@ -23,3 +23,12 @@ export {
   type Provenance,
 } from "./landing.ts";
 export { listDatasets, listHeads } from "./catalog.ts";
+export { verifyVersion, type VerifyProblem } from "./verify.ts";
+export {
+  collectGarbage,
+  referencedKeys,
+  DEFAULT_GC_GRACE_MS,
+  type GcCandidate,
+  type GcOptions,
+  type GcResult,
+} from "./gc.ts";

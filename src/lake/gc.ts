@@ -1,0 +1,134 @@
+/**
+ * Garbage collection: removes what crashed or losing writers left behind, never anything a
+ * committed version can reach.
+ *
+ * - Data files under `<zone>/<dataset>/data/` that no manifest names (live or archived): a writer
+ *   died or lost its commit race after uploading them.
+ * - Landing bytes without a provenance record: a crash between the two writes of `landBytes`.
+ * - Local leftovers under `<lakeDir>/.tmp/` (scratch folders, temporary files).
+ *
+ * Only objects older than the grace period are candidates, so a write in progress (its files are
+ * fresh, its manifest not yet committed) is never collected. Dry-run by default: `apply` deletes.
+ */
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { TEMP_DIR } from "./fsStorage.ts";
+import type { Lake } from "./lake.ts";
+import type { Manifest } from "./manifest.ts";
+import type { Storage } from "./storage.ts";
+import { ZONES } from "./zones.ts";
+
+export interface GcOptions {
+  /** Delete the candidates; otherwise only report them. */
+  apply?: boolean;
+  /** Only collect what is older than this (default one hour). */
+  graceMs?: number;
+  now?: () => Date;
+}
+
+export interface GcCandidate {
+  /** `store`: an object in the lake's storage; `local`: a path under the local lake folder. */
+  where: "store" | "local";
+  key: string;
+  bytes: number;
+  reason: string;
+}
+
+export interface GcResult {
+  applied: boolean;
+  candidates: GcCandidate[];
+  bytes: number;
+}
+
+export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
+
+const MANIFEST_KEY = /\/_versions\/\d{8}\.json$/;
+const DATA_KEY = /^(raw|staging|curated|archive)\/.+\/data\//;
+const LANDING_BYTES = /^landing\/source=([^/]+)\/date=[^/]+\/([0-9a-f]{64})\.[a-z0-9]+$/;
+
+/** Every key some committed manifest (live or archived) names. */
+export async function referencedKeys(storage: Storage): Promise<Set<string>> {
+  const referenced = new Set<string>();
+  for (const zone of ZONES) {
+    if (zone === "landing") continue;
+    for (const { key } of await storage.list(`${zone}/`)) {
+      if (!MANIFEST_KEY.test(key)) continue;
+      referenced.add(key);
+      const manifest = JSON.parse((await storage.read(key)).toString("utf8")) as Manifest;
+      for (const file of manifest.files) referenced.add(file.key);
+      if (manifest.rejects.key) referenced.add(manifest.rejects.key);
+      if (manifest.quality?.key) referenced.add(manifest.quality.key);
+    }
+  }
+  return referenced;
+}
+
+export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promise<GcResult> {
+  const now = (options.now ?? (() => new Date()))().getTime();
+  const cutoff = now - (options.graceMs ?? DEFAULT_GC_GRACE_MS);
+  const { storage } = lake;
+  const candidates: GcCandidate[] = [];
+
+  const referenced = await referencedKeys(storage);
+  for (const zone of ZONES) {
+    if (zone === "landing") continue;
+    for (const object of await storage.list(`${zone}/`)) {
+      if (!DATA_KEY.test(object.key) || referenced.has(object.key)) continue;
+      if (object.modified.getTime() > cutoff) continue;
+      candidates.push({
+        where: "store",
+        key: object.key,
+        bytes: object.size,
+        reason: "named by no committed version",
+      });
+    }
+  }
+
+  const landing = await storage.list("landing/");
+  const records = new Set(landing.map((o) => o.key).filter((key) => key.includes("/_sha256/")));
+  for (const object of landing) {
+    const match = LANDING_BYTES.exec(object.key);
+    if (!match || object.modified.getTime() > cutoff) continue;
+    if (records.has(`landing/source=${match[1]}/_sha256/${match[2]}.json`)) continue;
+    candidates.push({
+      where: "store",
+      key: object.key,
+      bytes: object.size,
+      reason: "landed bytes without a provenance record",
+    });
+  }
+
+  const tempDir = join(lake.lakeDir, TEMP_DIR);
+  for (const name of await readdir(tempDir).catch(() => [] as string[])) {
+    const path = join(tempDir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (!info || info.mtime.getTime() > cutoff) continue;
+    candidates.push({
+      where: "local",
+      key: join(TEMP_DIR, name),
+      bytes: await sizeOf(path),
+      reason: "temporary file of an unfinished write",
+    });
+  }
+
+  if (options.apply) {
+    for (const candidate of candidates) {
+      if (candidate.where === "store") await storage.delete(candidate.key);
+      else await rm(join(lake.lakeDir, candidate.key), { recursive: true, force: true });
+    }
+  }
+  return {
+    applied: options.apply === true,
+    candidates,
+    bytes: candidates.reduce((sum, c) => sum + c.bytes, 0),
+  };
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 0;
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const name of await readdir(path).catch(() => [] as string[])) total += await sizeOf(join(path, name));
+  return total;
+}

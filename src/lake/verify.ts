@@ -1,0 +1,39 @@
+/**
+ * Integrity checks: a committed version is intact when every file its manifest names exists with
+ * the recorded size and sha256. Used after crashes (tests, `lakebook lake show --verify`) to prove
+ * that nothing a reader can see was damaged.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { Manifest } from "./manifest.ts";
+import type { Storage } from "./storage.ts";
+
+export interface VerifyProblem {
+  key: string;
+  problem: string;
+}
+
+export async function verifyVersion(storage: Storage, manifest: Manifest): Promise<VerifyProblem[]> {
+  const problems: VerifyProblem[] = [];
+  for (const file of manifest.files) {
+    const info = await storage.stat(file.key);
+    if (!info) {
+      problems.push({ key: file.key, problem: "missing" });
+      continue;
+    }
+    if (info.size !== file.size) {
+      problems.push({ key: file.key, problem: `size ${info.size}, manifest says ${file.size}` });
+      continue;
+    }
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(await storage.localPath(file.key)))
+      hash.update(chunk as Buffer);
+    const sha256 = hash.digest("hex");
+    if (sha256 !== file.sha256)
+      problems.push({ key: file.key, problem: `sha256 ${sha256} differs from the manifest` });
+  }
+  if (manifest.rejects.key && !(await storage.stat(manifest.rejects.key))) {
+    problems.push({ key: manifest.rejects.key, problem: "rejects file missing" });
+  }
+  return problems;
+}
