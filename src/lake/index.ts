@@ -13,6 +13,7 @@ export {
   readManifest,
   versionKey,
   versionsPrefix,
+  archivedVersionKey,
 } from "./versions.ts";
 export {
   landBytes,
@@ -23,7 +24,20 @@ export {
   type Provenance,
 } from "./landing.ts";
 export { listDatasets, listHeads } from "./catalog.ts";
-export { verifyVersion, type VerifyProblem } from "./verify.ts";
+export { verifyVersion, sha256OfFile, type VerifyProblem } from "./verify.ts";
+export {
+  archiveLake,
+  archiveVersions,
+  planArchive,
+  listArchivedVersions,
+  readArchivedManifest,
+  restoreVersion,
+  type ArchivedManifest,
+  type ArchiveOptions,
+  type ArchivePlanEntry,
+  type ArchiveResult,
+  type RetentionPolicy,
+} from "./archive.ts";
 export {
   collectGarbage,
   referencedKeys,

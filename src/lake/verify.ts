@@ -37,3 +37,9 @@ export async function verifyVersion(storage: Storage, manifest: Manifest): Promi
   }
   return problems;
 }
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}

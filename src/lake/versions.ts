@@ -24,6 +24,17 @@ export function versionKey(zone: VersionedZone, dataset: string, version: number
   return versionsPrefix(zone, dataset) + String(version).padStart(8, "0") + ".json";
 }
 
+/** Where an archived version's manifest lives: `archive/<zone>/<dataset>/_versions/<version>.json`. */
+export function archivedVersionKey(zone: VersionedZone, dataset: string, version: number): string {
+  return joinKey(
+    "archive",
+    zone,
+    normalizeName(dataset),
+    "_versions",
+    String(version).padStart(8, "0") + ".json",
+  );
+}
+
 /** Committed version numbers of a dataset, ascending. */
 export async function listVersionNumbers(
   storage: Storage,
@@ -48,11 +59,15 @@ export async function readManifest(
   const key = versionKey(zone, dataset, version);
   const bytes = await storage.maybeRead(key);
   if (bytes === undefined) {
+    if (await storage.stat(archivedVersionKey(zone, dataset, version))) {
+      throw new StorageError(
+        `${zone}/${dataset} version ${version} is archived: run 'lakebook lake restore ${zone}/${dataset} ${version}' to read it`,
+        { code: "ARCHIVED" },
+      );
+    }
     throw new StorageError(
-      `${zone}/${dataset} has no version ${version}: run 'lakebook lake history ${dataset}'`,
-      {
-        code: "NOT_FOUND",
-      },
+      `${zone}/${dataset} has no version ${version}: run 'lakebook lake history ${zone}/${dataset}'`,
+      { code: "NOT_FOUND" },
     );
   }
   try {
