@@ -13,6 +13,8 @@ export {
   promote,
   assertCompatible,
   type PromotionStep,
+  type PromotionCandidate,
+  type GateDecision,
   type PromotionResult,
   type DatasetRef,
 } from "./promote.ts";

@@ -44,6 +44,31 @@ export interface PromotionStep {
   rowGroupSize?: number;
   /** Allow dropped columns and type changes against the previous version. */
   allowSchemaChanges?: boolean;
+  /**
+   * Quality gate (see src/quality): runs on the candidate rows before anything is written. It
+   * throws (QualityError) to block the promotion, leaving the previous version current, or
+   * returns which rows to promote and the manifest's quality record.
+   */
+  gate?: (candidate: PromotionCandidate) => Promise<GateDecision>;
+}
+
+/** The output a step computed, materialized as a temporary table, before it is written. */
+export interface PromotionCandidate {
+  db: Db;
+  /** The table holding the candidate rows. */
+  relation: string;
+  schema: ColumnSchema[];
+  rowCount: number;
+  output: DatasetRef;
+  /** The current version the candidate would follow. */
+  previous: Manifest | undefined;
+  writeId: string;
+}
+
+export interface GateDecision {
+  /** A SELECT over the candidate giving the rows to promote; all of them when omitted. */
+  query?: string;
+  quality: Manifest["quality"];
 }
 
 export interface PromotionResult {
@@ -79,17 +104,36 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
   const dataKey = joinKey(step.output.zone, outputDataset, "data", writeId, "part-0.parquet");
   const scratch = await lake.scratch();
   try {
-    const { file, schema } = await withDb(async (db) => {
+    const { file, schema, quality } = await withDb(async (db) => {
       for (const { alias, manifest } of inputs) {
         const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
         await db.run(`CREATE VIEW ${quoteIdentifier(alias)} AS SELECT * FROM ${parquetRelation(paths)}`);
       }
-      const query = buildQuery(step);
+      let query = buildQuery(step);
       const schema = await describe(db, query, step);
       if (head && !step.allowSchemaChanges)
         assertCompatible(head.schema, schema, `${step.output.zone}/${outputDataset}`);
+      let quality: Manifest["quality"] = null;
+      if (step.gate) {
+        // Materialized once: the gate and the write read the same rows without recomputing them.
+        await db.run(`CREATE TEMP TABLE _lakebook_candidate AS ${query}`);
+        const [counted] = await db.all(`SELECT count(*) AS n FROM _lakebook_candidate`);
+        const decision = await step.gate({
+          db,
+          relation: "_lakebook_candidate",
+          schema,
+          rowCount: Number(counted?.n ?? 0),
+          output: { zone: step.output.zone, dataset: outputDataset },
+          previous: head,
+          writeId,
+        });
+        quality = decision.quality;
+        query = decision.query ?? `SELECT * FROM _lakebook_candidate`;
+        if (step.orderBy?.length)
+          query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
+      }
       const file = await writeParquet(db, lake, scratch, query, dataKey, { rowGroupSize: step.rowGroupSize });
-      return { file, schema };
+      return { file, schema, quality };
     });
     const manifest = await commitVersion(
       lake.storage,
@@ -109,7 +153,7 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
           step: stepHash,
         },
         sourceRun: null,
-        quality: null,
+        quality,
       },
       { expectedParent: head?.version ?? null },
     );
