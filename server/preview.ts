@@ -19,28 +19,28 @@ import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
 import type { ServerEffects } from "./app.ts";
 import type { RunningServer } from "./startServer.ts";
+import { loadFramework, readFrameworkSpec } from "../src/site/index.ts";
 
 interface PreviewServerClass {
-  new (options: { config?: string; root?: string; server: EventEmitter; verbose?: boolean }): unknown;
+  new (options: { server: EventEmitter; verbose?: boolean }): { _readConfig: () => Promise<unknown> };
 }
 
-export async function startPreview(
-  config: Config,
-  options: { frameworkConfigPath: string },
-  effects: ServerEffects = {},
-): Promise<RunningServer> {
+export async function startPreview(config: Config, effects: ServerEffects = {}): Promise<RunningServer> {
   const logger = effects.logger ?? createLogger({ name: "lakebook-preview" });
-  // @ts-expect-error Framework ships JavaScript without declarations for its internals.
-  const { PreviewServer } = (await import("@observablehq/framework/dist/preview.js")) as {
-    PreviewServer: PreviewServerClass;
-  };
-  const framework = new EventEmitter();
-  new PreviewServer({
-    config: options.frameworkConfigPath,
-    root: config.root,
-    server: framework,
-    verbose: false,
+  // Loaded through the site module first: it switches Framework's telemetry off.
+  const { normalizeConfig } = await loadFramework();
+  const previewModule = "@observablehq/framework/dist/preview.js";
+  const { PreviewServer } = (await import(previewModule)) as { PreviewServer: PreviewServerClass };
+  // The project's observablehq.config.ts with absolute paths, as buildSite uses it; Framework
+  // would otherwise resolve `root` against the working directory. Edits to the config file need
+  // a restart; pages, components and loaders reload live.
+  const frameworkConfig = normalizeConfig({
+    ...(await readFrameworkSpec(config.root)),
+    root: config.notebooksDir,
   });
+  const framework = new EventEmitter();
+  const previewServer = new PreviewServer({ server: framework, verbose: false });
+  previewServer._readConfig = async () => frameworkConfig;
 
   const lake = express();
   lake.disable("x-powered-by");

@@ -30,3 +30,4 @@ export {
   type VendorOptions,
   type VendorResult,
 } from "./vendor.ts";
+export { loadFramework, readFrameworkSpec } from "./framework.ts";

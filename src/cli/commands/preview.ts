@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { configFromEnv } from "../../config.ts";
 import { linkLoaders, vendorNpmCache } from "../../site/index.ts";
 import { startPreview } from "../../../server/index.ts";
@@ -11,9 +10,7 @@ export async function preview(options: { port?: number; host?: string }): Promis
   });
   await linkLoaders(config);
   await vendorNpmCache(config.notebooksDir);
-  const server = await startPreview(config, {
-    frameworkConfigPath: join(config.root, "observablehq.config.ts"),
-  });
+  const server = await startPreview(config);
   console.log(`Lakebook preview (live reload) at ${server.url}/`);
   await untilSignal();
   await server.close();

@@ -1,0 +1,105 @@
+/**
+ * The e2e fixture: this repository's notebooks built offline (in an empty network namespace, only
+ * loopback up) into a temp lake and site, served by the real server on a free port, and one
+ * headless Debian Chromium. Every page a test opens records off-origin requests and console
+ * errors, which the tests assert are empty.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { type Config, normalizeConfig } from "../../src/config.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { type RunningServer, startServer } from "../../server/index.ts";
+
+const run = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export interface E2eSite {
+  config: Config;
+  server: RunningServer;
+  browser: Browser;
+  /** Opens a page that records what the tests check on every page. */
+  open(path: string, viewport?: { width: number; height: number }): Promise<TrackedPage>;
+  close(): Promise<void>;
+}
+
+export interface TrackedPage {
+  page: Page;
+  offOrigin: string[];
+  consoleErrors: string[];
+  responses: { url: string; status: number; method: string }[];
+}
+
+export async function startE2eSite(): Promise<E2eSite> {
+  const dir = await mkdtemp(join(tmpdir(), "lakebook-e2e-"));
+  const config = normalizeConfig({
+    root: REPO_ROOT,
+    lakeDir: join(dir, "lake"),
+    siteDir: join(dir, "site"),
+    port: 0,
+  });
+  const script = `ip link set lo up && exec "${process.execPath}" --import tsx test/e2e/buildProject.ts "${config.lakeDir}" "${config.siteDir}"`;
+  let stdout: string;
+  try {
+    ({ stdout } = await run("unshare", ["--net", "sh", "-c", script], { cwd: REPO_ROOT, timeout: 180_000 }));
+  } catch (error) {
+    const output = (error as { stdout?: string; stderr?: string }).stdout ?? "";
+    throw new Error(
+      `the offline build of the notebooks failed (it runs under 'unshare --net' as root; install util-linux and iproute2): ${output.trim().split("\n").pop() ?? (error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const result = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+  if (!result.ok) throw new Error(`the offline build failed: ${JSON.stringify(result.error)}`);
+
+  const server = await startServer(config, { logger: silentLogger });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const origin = new URL(server.url).origin;
+  return {
+    config,
+    server,
+    browser,
+    async open(path, viewport = { width: 1280, height: 900 }) {
+      const page = await browser.newPage({ viewport });
+      const tracked: TrackedPage = { page, offOrigin: [], consoleErrors: [], responses: [] };
+      page.on("request", (request) => {
+        const url = request.url();
+        if (!url.startsWith(`${origin}/`) && !url.startsWith("data:") && !url.startsWith("blob:")) {
+          tracked.offOrigin.push(url);
+        }
+      });
+      page.on("response", (response) =>
+        tracked.responses.push({
+          url: response.url(),
+          status: response.status(),
+          method: response.request().method(),
+        }),
+      );
+      page.on("console", (message) => {
+        if (message.type() === "error") tracked.consoleErrors.push(message.text());
+      });
+      page.on("pageerror", (error) => tracked.consoleErrors.push(String(error)));
+      await page.goto(`${server.url}${path}`, { waitUntil: "networkidle" });
+      return tracked;
+    },
+    async close() {
+      await browser.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
