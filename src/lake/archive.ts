@@ -26,7 +26,14 @@ import type { DataFile, Manifest } from "./manifest.ts";
 import { joinKey, normalizeName } from "./names.ts";
 import type { Storage } from "./storage.ts";
 import { sha256OfFile } from "./verify.ts";
-import { archivedVersionKey, listVersionNumbers, readManifest, versionKey } from "./versions.ts";
+import {
+  type ArchivedManifest,
+  archivedVersionKey,
+  listVersionNumbers,
+  readArchivedManifest,
+  readManifest,
+  versionKey,
+} from "./versions.ts";
 import type { VersionedZone } from "./zones.ts";
 
 export interface RetentionPolicy {
@@ -41,13 +48,6 @@ export interface ArchiveOptions {
   /** Move the versions; otherwise only report which would move. */
   apply?: boolean;
   now?: () => Date;
-}
-
-/** An archived manifest: the original, with `files` naming the archived copies. */
-export interface ArchivedManifest extends Manifest {
-  archivedAt: string;
-  /** The files the version had in its zone. */
-  originalFiles: DataFile[];
 }
 
 export interface ArchivePlanEntry {
@@ -173,36 +173,6 @@ export async function archiveLake(lake: Lake, options: ArchiveOptions): Promise<
     }
   }
   return { applied: options.apply === true, versions };
-}
-
-/** Version numbers of a dataset that are archived, ascending. */
-export async function listArchivedVersions(
-  storage: Storage,
-  zone: VersionedZone,
-  dataset: string,
-): Promise<number[]> {
-  const prefix = joinKey("archive", zone, normalizeName(dataset), "_versions") + "/";
-  return (await storage.list(prefix))
-    .map(({ key }) => /(\d{8})\.json$/.exec(key)?.[1])
-    .filter((v): v is string => v !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
-export async function readArchivedManifest(
-  storage: Storage,
-  zone: VersionedZone,
-  dataset: string,
-  version: number,
-): Promise<ArchivedManifest> {
-  const bytes = await storage.maybeRead(archivedVersionKey(zone, dataset, version));
-  if (bytes === undefined) {
-    throw new StorageError(
-      `${zone}/${dataset} has no archived version ${version}: run 'lakebook lake history ${zone}/${dataset}'`,
-      { code: "NOT_FOUND" },
-    );
-  }
-  return JSON.parse(bytes.toString("utf8")) as ArchivedManifest;
 }
 
 /** Brings an archived version back into its zone under its own number. */

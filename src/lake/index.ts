@@ -14,6 +14,9 @@ export {
   versionKey,
   versionsPrefix,
   archivedVersionKey,
+  listArchivedVersions,
+  readArchivedManifest,
+  type ArchivedManifest,
 } from "./versions.ts";
 export {
   landBytes,
@@ -23,16 +26,25 @@ export {
   type LandingResult,
   type Provenance,
 } from "./landing.ts";
-export { listDatasets, listHeads } from "./catalog.ts";
+export {
+  listDatasets,
+  listHeads,
+  buildCatalog,
+  describeDataset,
+  listVersionSummaries,
+  readAnyManifest,
+  traceLineage,
+  type DatasetEntry,
+  type LandingLineage,
+  type Lineage,
+  type VersionSummary,
+} from "./catalog.ts";
 export { verifyVersion, sha256OfFile, type VerifyProblem } from "./verify.ts";
 export {
   archiveLake,
   archiveVersions,
   planArchive,
-  listArchivedVersions,
-  readArchivedManifest,
   restoreVersion,
-  type ArchivedManifest,
   type ArchiveOptions,
   type ArchivePlanEntry,
   type ArchiveResult,

@@ -48,7 +48,13 @@ export interface Manifest {
   /** Rows that could not be parsed, written beside the data with their line numbers. */
   rejects: { count: number; key: string | null };
   /** Where the rows came from; `step` fingerprints the promotion step (its SQL and options). */
-  lineage: { inputs: InputRef[]; landing: LandingRef[]; step?: string };
+  lineage: {
+    inputs: InputRef[];
+    landing: LandingRef[];
+    step?: string;
+    /** Source runs of the inputs, carried forward so a curated version names every run it holds. */
+    sourceRuns?: string[];
+  };
   /** The source run that produced this version, when a source did. */
   sourceRun: string | null;
   /** Filled by the quality gate; null until a suite has validated the version. */

@@ -9,7 +9,7 @@
  * - The head is the highest committed version number.
  */
 import { DataError, StorageError, VersionConflictError } from "../errors.ts";
-import type { Manifest, ManifestDraft } from "./manifest.ts";
+import type { DataFile, Manifest, ManifestDraft } from "./manifest.ts";
 import { joinKey, normalizeName } from "./names.ts";
 import type { Storage } from "./storage.ts";
 import type { VersionedZone } from "./zones.ts";
@@ -123,4 +123,41 @@ export async function commitVersion(
     JSON.stringify(manifest, null, 2) + "\n",
   );
   return manifest;
+}
+
+/** An archived manifest: the original, with `files` naming the archived copies. */
+export interface ArchivedManifest extends Manifest {
+  archivedAt: string;
+  /** The files the version had in its zone. */
+  originalFiles: DataFile[];
+}
+
+/** Version numbers of a dataset that are archived, ascending. */
+export async function listArchivedVersions(
+  storage: Storage,
+  zone: VersionedZone,
+  dataset: string,
+): Promise<number[]> {
+  const prefix = joinKey("archive", zone, normalizeName(dataset), "_versions") + "/";
+  return (await storage.list(prefix))
+    .map(({ key }) => /(\d{8})\.json$/.exec(key)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+export async function readArchivedManifest(
+  storage: Storage,
+  zone: VersionedZone,
+  dataset: string,
+  version: number,
+): Promise<ArchivedManifest> {
+  const bytes = await storage.maybeRead(archivedVersionKey(zone, dataset, version));
+  if (bytes === undefined) {
+    throw new StorageError(
+      `${zone}/${dataset} has no archived version ${version}: run 'lakebook lake history ${zone}/${dataset}'`,
+      { code: "NOT_FOUND" },
+    );
+  }
+  return JSON.parse(bytes.toString("utf8")) as ArchivedManifest;
 }

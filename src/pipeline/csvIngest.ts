@@ -53,7 +53,17 @@ export const INGESTED_AT = "_ingested_at";
 export const LANDING_SHA256 = "_landing_sha256";
 export const SOURCE_LINE = "_line";
 
-export async function ingestCsv(lake: Lake, landing: Provenance, spec: CsvIngestSpec): Promise<IngestResult> {
+export interface IngestOptions {
+  /** The source run that fetched the landing, recorded in the raw version's lineage. */
+  sourceRun?: string;
+}
+
+export async function ingestCsv(
+  lake: Lake,
+  landing: Provenance,
+  spec: CsvIngestSpec,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
   const dataset = normalizeName(spec.dataset);
   const head = await maybeHead(lake.storage, "raw", dataset);
   const already = head?.files.find((file) => file.partition?.landing === landing.sha256);
@@ -115,7 +125,7 @@ export async function ingestCsv(lake: Lake, landing: Provenance, spec: CsvIngest
             { key: landing.key, sha256: landing.sha256, source: landing.source },
           ],
         },
-        sourceRun: null,
+        sourceRun: options.sourceRun ?? null,
         quality: null,
       },
       { expectedParent: head?.version ?? null },

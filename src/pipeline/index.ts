@@ -7,6 +7,7 @@ export {
   type CsvColumn,
   type CsvIngestSpec,
   type IngestResult,
+  type IngestOptions,
   type RejectedRow,
 } from "./csvIngest.ts";
 export {

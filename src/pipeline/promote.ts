@@ -151,6 +151,7 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
           inputs: inputRefs,
           landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
           step: stepHash,
+          sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
         },
         sourceRun: null,
         quality,
@@ -219,6 +220,15 @@ function sameInputs(a: InputRef[], b: InputRef[]): boolean {
       .sort()
       .join(",");
   return key(a) === key(b);
+}
+
+function collectSourceRuns(manifests: Manifest[]): string[] {
+  const runs = new Set<string>();
+  for (const manifest of manifests) {
+    if (manifest.sourceRun) runs.add(manifest.sourceRun);
+    for (const run of manifest.lineage.sourceRuns ?? []) runs.add(run);
+  }
+  return [...runs].sort();
 }
 
 function dedupeLanding<T extends { sha256: string }>(refs: T[]): T[] {
