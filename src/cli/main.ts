@@ -14,17 +14,29 @@ Commands:
   preview              live-reloading preview of the notebooks (with the lake at /lake)
   serve                serve the published site and the curated lake
   pipeline             run the demo market pipeline (landing -> raw -> staging -> curated)
+  validate <zone>/<dataset>
+                       run the dataset's quality suite (quality/<zone>.<dataset>.yaml) on its
+                       current version (--version <n> for another), store and print the result;
+                       exits 1 when a 'fail' expectation fails (--json for machines)
 
 Options:
   --port <n>           port for serve, preview and demo (default 3000, env PORT)
   --host <name>        interface to listen on (default 127.0.0.1, env HOST)
+  --strict             build: fail when a report's data failed its quality checks
   -h, --help           show this help
 `;
 
 interface CommandOptions {
   port?: number;
   host?: string;
+  /** Positional arguments after the command name (only for commands in TAKES_ARGUMENTS). */
+  args?: string[];
+  version?: string;
+  json?: boolean;
+  strict?: boolean;
 }
+
+const TAKES_ARGUMENTS = new Set(["validate"]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -34,6 +46,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   preview: async () => (await import("./commands/preview.ts")).preview,
   serve: async () => (await import("./commands/serve.ts")).serve,
   pipeline: async () => (await import("./commands/pipeline.ts")).pipeline,
+  validate: async () => (await import("./commands/validate.ts")).validate,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,6 +57,9 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         port: { type: "string" },
         host: { type: "string" },
+        version: { type: "string" },
+        json: { type: "boolean" },
+        strict: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -54,9 +70,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     const load = COMMANDS[name];
     if (!load) throw new CliError(`unknown command '${name}': run 'lakebook --help' for the list`);
-    if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}' for '${name}'`);
+    if (rest.length > 0 && !TAKES_ARGUMENTS.has(name))
+      throw new CliError(`unexpected argument '${rest[0]}' for '${name}'`);
     const command = await load();
-    await command({ port: parsePort(values.port), host: values.host });
+    await command({
+      port: parsePort(values.port),
+      host: values.host,
+      args: rest,
+      version: values.version,
+      json: values.json,
+      strict: values.strict,
+    });
     return 0;
   } catch (error) {
     return report(error);
