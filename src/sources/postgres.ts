@@ -119,7 +119,7 @@ export async function runPostgresSource(
             const batch = await new Promise<(string | null)[][]>((resolve, reject) =>
               cursor.read(batchSize, (error, batchRows, queryResult) => {
                 if (error) return reject(error);
-                fields = queryResult.fields as PgField[];
+                if (queryResult?.fields) fields = queryResult.fields as PgField[];
                 resolve(batchRows);
               }),
             );
