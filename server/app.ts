@@ -1,39 +1,201 @@
 /**
  * The Express app behind `lakebook serve`, built without listening so tests and the e2e setup
- * can mount it on any port. Order: request id and log line first (so every response, even an
- * error, is traced), security headers, then the lake endpoint, then the site as the catch-all,
- * then the error handler.
+ * can mount it on any port. Order: request id, log line and latency metric first (so every
+ * response, even an error, is traced), security headers, health and metrics, the session, then
+ * login, the API, the Runs page, the lake endpoint, the site as the catch-all, the error handler.
+ *
+ * With a record store (`effects.store`) the app also runs jobs and schedules and enforces access
+ * control once users exist (see auth/accessControl.ts); without one the site and the lake are
+ * readable and the run, schedule and login endpoints answer that there is no store.
  */
-import express, { type Express } from "express";
+import express, { type Express, type Request, type Response } from "express";
 import type { Config } from "../src/config.ts";
+import { HttpError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
+import type { Store } from "../src/store/index.ts";
+import { apiRouter } from "./api/router.ts";
+import { createAccessControl, type AccessControl, type AccessControlOptions } from "./auth/accessControl.ts";
+import { createRateLimiter } from "./auth/rateLimiter.ts";
+import { createBuildStamp } from "./buildStamp.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 import { allowMethods } from "./middlewares/allowMethods.ts";
+import { authenticate, principalOf, refusal } from "./middlewares/authenticate.ts";
 import { errorHandler } from "./middlewares/errorHandler.ts";
 import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
 import { requestLogger } from "./middlewares/requestLogger.ts";
+import { requireRead } from "./middlewares/requireRead.ts";
 import { securityHeaders } from "./middlewares/securityHeaders.ts";
 import { siteFiles } from "./middlewares/siteFiles.ts";
+import { sendRunsPage } from "./pages/runsPage.ts";
+import { authRouter } from "./routes/auth.ts";
+import { defaultJobs } from "./runs/jobs.ts";
+import { createRunner, type Job, type Runner } from "./runs/runner.ts";
+import { createScheduler, type Scheduler } from "./runs/scheduler.ts";
 
-/** Side effects of the server, swappable in tests (`{ logger: silentLogger }`). */
+/** Side effects and services of the server, swappable in tests (`{ logger: silentLogger }`). */
 export interface ServerEffects {
   readonly logger?: Logger;
+  /** The record store (the caller opens and closes it). */
+  readonly store?: Store;
+  /** Jobs runs and schedules can name (default: `build`, `pipeline:market`). */
+  readonly jobs?: Readonly<Record<string, Job>>;
+  readonly access?: AccessControlOptions;
+  readonly login?: Partial<{
+    maxFailures: number;
+    lockMs: number;
+    attemptsPerWindow: number;
+    windowMs: number;
+  }>;
+  readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number };
+  /** Arm cron timers for the stored schedules (default true with a store). */
+  readonly schedules?: boolean;
+}
+
+/** What `startServer` needs to shut the app down gracefully. */
+export interface AppServices {
+  readonly access: AccessControl;
+  readonly metrics: Metrics;
+  readonly runner: Runner | undefined;
+  readonly scheduler: Scheduler | undefined;
+  /** Stops schedules, ends live streams, waits for running jobs (then cancels them). */
+  shutdown(timeoutMs: number): Promise<void>;
 }
 
 const STATIC_METHODS = ["GET", "HEAD"] as const;
 
 export function createApp(config: Config, effects: ServerEffects = {}): Express {
   const logger = effects.logger ?? createLogger({ name: "lakebook-server" });
+  const store = effects.store;
+  const access = createAccessControl(config, store, effects.access);
+  const running = { count: () => 0 };
+  const metrics = createMetrics(config, () => running.count());
+  const runner: Runner | undefined = store
+    ? createRunner({
+        store,
+        logger,
+        jobs:
+          effects.jobs ??
+          defaultJobs(config, store, ({ status, durationMs }) =>
+            metrics.buildDuration.observe({ status }, durationMs / 1000),
+          ),
+        ...effects.runs,
+        onSettled: (run) => metrics.runs.inc({ job: run.job, status: run.status }),
+      })
+    : undefined;
+  if (runner) running.count = () => runner.activeCount();
+  const scheduler =
+    store && runner && effects.schedules !== false ? createScheduler({ store, runner, logger }) : undefined;
+  if (scheduler) {
+    void scheduler
+      .sync()
+      .catch((error: unknown) => logger.error({ err: error }, "schedules could not be read"));
+  }
+  let ready = true;
+
   const app = express();
   app.disable("x-powered-by");
   // Bodies built by res.send (errors, redirects) get no ETag; files carry their own.
   app.set("etag", false);
+  app.set("query parser", "simple");
 
   app.use(requestId());
   app.use(requestLogger(logger));
+  app.use(metrics.middleware());
   app.use(securityHeaders());
-  app.use("/lake", allowMethods(STATIC_METHODS), lakeFiles(config));
-  app.use(allowMethods(STATIC_METHODS), siteFiles(config, logger));
+
+  app.get("/healthz", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const checks: Record<string, string> = { server: ready ? "ok" : "shutting down" };
+    if (store)
+      checks.store = await store.ping().then(
+        () => "ok",
+        (error: unknown) => `failed: ${(error as Error).message}`,
+      );
+    const ok = Object.values(checks).every((value) => value === "ok");
+    res.setHeader("Cache-Control", "no-store");
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
+  });
+
+  app.use(authenticate(access));
+
+  app.get("/metrics", async (req: Request, res: Response) => {
+    // Scrapers on the machine itself need no session; from elsewhere, only admins.
+    if (!isLoopback(req.socket.remoteAddress) && !(await access.can(principalOf(res), "admin"))) {
+      throw refusal(principalOf(res), "read /metrics");
+    }
+    res.setHeader("Content-Type", metrics.registry.contentType);
+    res.setHeader("Cache-Control", "no-store");
+    res.send(await metrics.registry.metrics());
+  });
+
+  app.use(
+    "/auth",
+    authRouter(
+      config,
+      access,
+      {
+        maxFailures: effects.login?.maxFailures ?? 5,
+        lockMs: effects.login?.lockMs ?? 15 * 60_000,
+        limiter: createRateLimiter({
+          limit: effects.login?.attemptsPerWindow ?? 10,
+          windowMs: effects.login?.windowMs ?? 60_000,
+        }),
+      },
+      logger,
+    ),
+  );
+  app.use("/api", apiRouter({ config, access, store, runner, scheduler }));
+  app.get("/runs", async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    if (!(await access.can(principal, "readOps"))) {
+      if (!principal.user) {
+        res.redirect(302, "/auth/login?next=%2Fruns");
+        return;
+      }
+      throw refusal(principal, "see runs");
+    }
+    if (!store || !runner)
+      throw new HttpError(503, "this server runs without a record store: start it with `lakebook serve`");
+    sendRunsPage(res, {
+      runs: await store.listRuns({ limit: 50 }),
+      jobs: runner.jobNames,
+      ...(principal.user && { user: principal.user }),
+      ...(principal.session && { session: principal.session }),
+      canOperate: await access.can(principal, "operate"),
+    });
+  });
+  app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config));
+  app.use(
+    allowMethods(STATIC_METHODS),
+    requireRead(access),
+    siteFiles(config, logger, store ? { stamp: createBuildStamp(store) } : {}),
+  );
   app.use(errorHandler(logger));
+
+  const services: AppServices = {
+    access,
+    metrics,
+    runner,
+    scheduler,
+    async shutdown(timeoutMs) {
+      ready = false;
+      scheduler?.stop();
+      await runner?.drain(timeoutMs);
+    },
+  };
+  app.locals.lakebook = services;
   return app;
+}
+
+/** The services of an app made by `createApp`. */
+export function servicesOf(app: Express): AppServices {
+  return app.locals.lakebook as AppServices;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
 }

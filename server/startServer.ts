@@ -3,9 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 import { createLogger } from "../src/logger.ts";
-import { createApp, type ServerEffects } from "./app.ts";
+import { createApp, servicesOf, type ServerEffects } from "./app.ts";
 
-/** A listening server. `close()` stops accepting, lets in-flight responses finish, then resolves. */
+/**
+ * A listening server. `close()` stops accepting, stops the schedules, ends live event streams,
+ * lets in-flight responses and running jobs finish (up to their timeouts), then resolves.
+ */
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -15,6 +18,8 @@ export interface RunningServer {
 export interface StartOptions {
   /** How long `close()` waits for in-flight responses before cutting them (default 10 s). */
   readonly closeTimeoutMs?: number;
+  /** How long `close()` waits for running jobs before cancelling them (default 60 s). */
+  readonly runDrainMs?: number;
 }
 
 /** Starts `createApp(config)` on `config.host`:`config.port` (0 picks a free port). */
@@ -24,7 +29,8 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const logger = effects.logger ?? createLogger({ name: "lakebook-server" });
-  const server = createServer(createApp(config, { ...effects, logger }));
+  const app = createApp(config, { ...effects, logger });
+  const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be opened (${error.code})`;
@@ -54,7 +60,13 @@ export async function startServer(
     });
   });
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve, reject) => {
+    closing ??= Promise.all([servicesOf(app).shutdown(options.runDrainMs ?? 60_000), closeHttp()]).then(
+      () => undefined,
+    );
+    return closing;
+  };
+  const closeHttp = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => server.closeAllConnections(), options.closeTimeoutMs ?? 10_000);
       timer.unref();
       server.close((error) => {
@@ -68,7 +80,5 @@ export async function startServer(
       // Keep-alive sockets with no request in progress would otherwise hold close() open.
       server.closeIdleConnections();
     });
-    return closing;
-  };
   return { url, port, close };
 }

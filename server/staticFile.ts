@@ -35,6 +35,11 @@ export interface SendFileOptions {
   readonly headersFromContent?: (content: Buffer, realPath: string, etag: string) => Record<string, string>;
   /** Extra headers independent of the content. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Rewrites the body (the build stamp on pages). `tag` names the rewrite and becomes part of the
+   * ETag, so a changed stamp is a changed representation.
+   */
+  readonly transform?: { readonly tag: string; apply(content: Buffer): Buffer };
 }
 
 /** Sends `realPath` (already checked to lie inside its root) as the response to `req`. */
@@ -55,13 +60,16 @@ export async function sendStaticFile(
   try {
     const stats = await handle.stat({ bigint: true });
     if (!stats.isFile()) throw new HttpError(404, "not found");
-    const size = Number(stats.size);
-    const etag = `"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`;
+    const transform = options.transform;
+    const tagSuffix = transform ? `-${transform.tag}` : "";
+    const etag = `"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}${tagSuffix}"`;
     const mtimeSeconds = Math.floor(Number(stats.mtimeMs) / 1000);
     const lastModified = new Date(mtimeSeconds * 1000).toUTCString();
     const fromContent = options.headersFromContent;
-    const content = fromContent ? await handle.readFile() : undefined;
-    const extraHeaders = fromContent && content ? fromContent(content, realPath, etag) : {};
+    const original = fromContent || transform ? await handle.readFile() : undefined;
+    const extraHeaders = fromContent && original ? fromContent(original, realPath, etag) : {};
+    const content = original && transform ? transform.apply(original) : original;
+    const size = content ? content.length : Number(stats.size);
     const isErrorPage = options.status !== undefined;
 
     const validators = { etag, mtimeSeconds };

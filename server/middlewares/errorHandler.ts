@@ -14,6 +14,11 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   SOURCE: 502,
   BUILD: 500,
   CLI: 500,
+  CONFLICT: 409,
+  NOT_FOUND: 404,
+  INVALID_NAME: 400,
+  NOTHING_TO_ROLL_BACK: 409,
+  STORE_LOCKED: 503,
 };
 
 /** The status and the message a client may see for `error`. */
@@ -24,8 +29,10 @@ export function describeError(error: unknown): { status: number; code: string; m
     return { status, code: error.code, message: status < 500 ? error.message : "internal server error" };
   }
   // Errors from Express itself (e.g. a malformed body) carry a 4xx `status`; their text is generic.
-  const status = (error as { status?: unknown } | undefined)?.status;
+  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
   if (typeof status === "number" && status >= 400 && status < 500) {
+    if (type === "entity.too.large") return { status, code: "HTTP", message: "request body too large" };
+    if (type === "entity.parse.failed") return { status, code: "HTTP", message: "malformed JSON body" };
     return { status, code: "HTTP", message: "bad request" };
   }
   return { status: 500, code: "INTERNAL", message: "internal server error" };
@@ -56,7 +63,8 @@ export function errorHandler(logger: Logger) {
       path === "/lake" ||
       path.startsWith("/lake/") ||
       path.startsWith("/lake?") ||
-      path.startsWith("/api/")
+      path.startsWith("/api/") ||
+      Boolean(req.is("application/json"))
     ) {
       res.json({ error: { status, code, message }, requestId: reqId });
     } else {

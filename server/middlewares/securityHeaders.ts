@@ -1,15 +1,24 @@
 import type { NextFunction, Request, Response } from "express";
+import helmet from "helmet";
+import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
 
 /**
- * Headers every response carries. The Content-Security-Policy is per response type and set where
- * the body is produced (pages: `siteFiles`, data and errors: `lakeFiles`, `errorHandler`).
+ * Headers every response carries, from helmet: nosniff, frame options, HSTS (ignored by browsers
+ * over plain HTTP), cross-origin opener/resource policies, no DNS prefetch, and so on. Helmet's
+ * own Content-Security-Policy is off: the policy is per response type. Every response starts with
+ * the strict no-content policy; pages (`siteFiles`) and the server's own pages replace it with
+ * theirs, computed from their content.
  */
 export function securityHeaders() {
-  return function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Referrer-Policy", "same-origin");
-    res.setHeader("X-Frame-Options", "SAMEORIGIN");
-    res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
-    next();
+  const base = helmet({
+    contentSecurityPolicy: false,
+    referrerPolicy: { policy: "same-origin" },
+    frameguard: { action: "sameorigin" },
+    crossOriginResourcePolicy: { policy: "same-origin" },
+    crossOriginEmbedderPolicy: false,
+  });
+  return function securityHeaders(req: Request, res: Response, next: NextFunction): void {
+    res.setHeader("Content-Security-Policy", NO_CONTENT_POLICY);
+    base(req, res, next);
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from "../../src/logger.ts";
 import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
 import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
+import type { StampTransform } from "../buildStamp.ts";
 
 /** Framework's content-hashed output folders: a file there never changes under its name. */
 const HASHED_FOLDERS = new Set(["_npm", "_observablehq", "_file", "_import", "_duckdb"]);
@@ -23,7 +24,11 @@ const REVALIDATE = "no-cache";
  * address; `/dir` redirects to `/dir/` when only `dir/index.html` exists (its relative links need
  * the slash). Inside the hashed folders paths are served exactly as written.
  */
-export function siteFiles(config: Config, logger: Logger) {
+export function siteFiles(
+  config: Config,
+  logger: Logger,
+  options: { stamp?: (buildDir: string) => Promise<StampTransform> } = {},
+) {
   const pagePolicy = createPagePolicyCache();
   const headersFromContent = (content: Buffer, realPath: string, etag: string) => ({
     "Content-Security-Policy": pagePolicy(content, realPath, etag),
@@ -45,6 +50,7 @@ export function siteFiles(config: Config, logger: Logger) {
       await sendStaticFile(req, res, found.path, {
         cacheControl: immutable ? IMMUTABLE : REVALIDATE,
         ...(isHtml && { headersFromContent }),
+        ...(isHtml && options.stamp && { transform: await options.stamp(build) }),
       });
       return;
     }

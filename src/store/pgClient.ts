@@ -26,7 +26,7 @@ export async function createPgClient(options: PgOptions): Promise<SqlClient> {
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   try {
-    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    if (schema !== undefined) await createSchema(pool, schema);
     else await pool.query("SELECT 1");
   } catch (error) {
     await pool.end().catch(() => undefined);
@@ -39,6 +39,19 @@ export async function createPgClient(options: PgOptions): Promise<SqlClient> {
   return wrap(pool, async () => {
     await pool.end();
   });
+}
+
+/**
+ * `CREATE SCHEMA IF NOT EXISTS` is not safe against itself: two processes starting together can
+ * both pass the check and one fails on the catalog's unique index. That failure means "exists".
+ */
+async function createSchema(pool: Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== "23505" && code !== "42P06") throw error;
+  }
 }
 
 function wrap(pool: Pool, close: () => Promise<void>): SqlClient {

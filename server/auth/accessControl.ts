@@ -1,0 +1,202 @@
+/**
+ * Who may do what. Decisions, in one place:
+ *
+ * - Access control is ON when the server has a record store with at least one user, unless the
+ *   site is public (`LAKEBOOK_PUBLIC=true`). A fresh install (no users yet, e.g. `lakebook demo`)
+ *   and a server started without a store (`createApp(config)` in tests) are readable without
+ *   login, but nothing can be changed anonymously: every state-changing API needs a signed-in
+ *   user. `lakebook user add <name> --role admin` turns access control on.
+ * - Public mode: pages, the lake and the dataset/build APIs are readable anonymously; run
+ *   history, schedules and every change still need a signed-in user with the right role.
+ * - Roles: viewer reads pages, the lake, datasets and builds; analyst also reads runs and
+ *   schedules and triggers or cancels runs; admin also manages schedules, rolls back and reads the
+ *   audit log.
+ * - Access rules (path prefix -> groups, in the store, set with `lakebook publish access`) narrow
+ *   reading further: a page, its attachments (`/_file/<path>`) and lake folders under a rule are
+ *   readable only by admins and members of one of the rule's groups, in every mode.
+ *
+ * Sessions are looked up through a short cache (a few seconds) so a page view costs no database
+ * round trip; a logout on this process takes effect at once, on another process within the TTL.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Config } from "../../src/config.ts";
+import type { AccessRule, Role, Session, Store, User } from "../../src/store/index.ts";
+
+export type Capability = "read" | "readOps" | "operate" | "admin";
+
+const ROLE_CAPABILITIES: Readonly<Record<Role, readonly Capability[]>> = {
+  viewer: ["read"],
+  analyst: ["read", "readOps", "operate"],
+  admin: ["read", "readOps", "operate", "admin"],
+};
+
+export type AccessMode = "open" | "public" | "private";
+
+/** The signed-in user of a request, if any. */
+export interface Principal {
+  readonly user?: User;
+  readonly session?: Session;
+}
+
+export const SESSION_COOKIE = "lakebook_session";
+
+export interface AccessControlOptions {
+  /** Session lifetime (default 8 h). */
+  readonly sessionTtlMs?: number;
+  /** How long a looked-up session, user count or rule list is reused (default 5 s). */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => Date;
+}
+
+export interface AccessControl {
+  readonly store: Store | undefined;
+  readonly sessionTtlMs: number;
+  mode(): Promise<AccessMode>;
+  /** The principal for a raw Cookie header. */
+  authenticate(cookieHeader: string | undefined): Promise<Principal>;
+  can(principal: Principal, capability: Capability): Promise<boolean>;
+  /** Whether `principal` may read the URL path (already decoded and normalized). */
+  canReadPath(principal: Principal, path: string): Promise<boolean>;
+  /** Starts a session; returns the cookie token (only ever sent to the client). */
+  startSession(user: User): Promise<{ token: string; session: Session }>;
+  endSession(session: Session): Promise<void>;
+  /** Drops cached sessions, rules and counts (after user or rule changes in this process). */
+  forget(): void;
+}
+
+interface Cached<T> {
+  readonly value: T;
+  readonly until: number;
+}
+
+export function createAccessControl(
+  config: Config,
+  store: Store | undefined,
+  options: AccessControlOptions = {},
+): AccessControl {
+  const now = options.now ?? (() => new Date());
+  const ttl = options.cacheTtlMs ?? 5000;
+  const sessionTtlMs = options.sessionTtlMs ?? 8 * 60 * 60 * 1000;
+  let users: Cached<number> | undefined;
+  let rules: Cached<readonly AccessRule[]> | undefined;
+  const sessions = new Map<string, Cached<Principal>>();
+
+  const userCount = async (): Promise<number> => {
+    if (!store) return 0;
+    const at = Date.now();
+    if (!users || users.until < at) users = { value: await store.countUsers(), until: at + ttl };
+    return users.value;
+  };
+  const accessRules = async (): Promise<readonly AccessRule[]> => {
+    if (!store) return [];
+    const at = Date.now();
+    if (!rules || rules.until < at) rules = { value: await store.listAccessRules(), until: at + ttl };
+    return rules.value;
+  };
+  const mode = async (): Promise<AccessMode> => {
+    if (config.publicMode) return "public";
+    return (await userCount()) > 0 ? "private" : "open";
+  };
+
+  return {
+    store,
+    sessionTtlMs,
+    mode,
+    async authenticate(cookieHeader) {
+      const token = readCookie(cookieHeader, SESSION_COOKIE);
+      if (!store || token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) return {};
+      const idHash = hashToken(token);
+      const at = Date.now();
+      const cached = sessions.get(idHash);
+      if (cached && cached.until > at) {
+        const expires = cached.value.session?.expiresAt.getTime() ?? 0;
+        return expires > now().getTime() ? cached.value : {};
+      }
+      const found = await store.maybeSession(idHash, now());
+      const principal: Principal = found ? { user: found.user, session: found.session } : {};
+      if (sessions.size > 10_000) sessions.clear();
+      if (found) sessions.set(idHash, { value: principal, until: at + ttl });
+      else sessions.delete(idHash);
+      return principal;
+    },
+    async can(principal, capability) {
+      if (principal.user) return ROLE_CAPABILITIES[principal.user.role].includes(capability);
+      const current = await mode();
+      if (current === "open") return capability === "read" || capability === "readOps";
+      if (current === "public") return capability === "read";
+      return false;
+    },
+    async canReadPath(principal, path) {
+      if (!(await this.can(principal, "read"))) return false;
+      if (principal.user?.role === "admin") return true;
+      const target = ruleTarget(path);
+      const groups = new Set(principal.user?.groups ?? []);
+      for (const rule of await accessRules()) {
+        if (pathMatches(rule.path, target) && !rule.groups.some((group) => groups.has(group))) return false;
+      }
+      return true;
+    },
+    async startSession(user) {
+      if (!store) throw new Error("sessions need a record store");
+      const token = randomBytes(32).toString("base64url");
+      const session = await store.createSession({
+        idHash: hashToken(token),
+        userName: user.name,
+        csrfToken: randomBytes(32).toString("base64url"),
+        expiresAt: new Date(now().getTime() + sessionTtlMs),
+      });
+      return { token, session };
+    },
+    async endSession(session) {
+      sessions.delete(session.idHash);
+      await store?.deleteSession(session.idHash);
+    },
+    forget() {
+      users = undefined;
+      rules = undefined;
+      sessions.clear();
+    },
+  };
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** One cookie's value from a Cookie header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Constant-time string comparison for tokens. */
+export function sameToken(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * The path a rule is matched against: Framework serves a page's attachments under
+ * `/_file/<page folder>/...` and its modules under `/_import/...`, so those count as the page's
+ * folder; `.html` spellings count as the clean URL.
+ */
+export function ruleTarget(path: string): string {
+  let target = path.replace(/^\/_(file|import)\//, "/");
+  if (target.endsWith(".html")) target = target.slice(0, -".html".length);
+  if (target.endsWith("/index")) target = target.slice(0, -"index".length);
+  return target;
+}
+
+/** A rule path matches itself, anything below it, and (for `/dir/`) the bare `/dir`. */
+export function pathMatches(rule: string, path: string): boolean {
+  if (path === rule) return true;
+  const folder = rule.endsWith("/") ? rule : `${rule}/`;
+  return path.startsWith(folder) || path === folder.slice(0, -1);
+}

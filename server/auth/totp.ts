@@ -1,0 +1,21 @@
+/** TOTP second factor (RFC 6238, 6 digits, 30 s, SHA-1: what authenticator apps expect). */
+import { Secret, TOTP } from "otpauth";
+
+export function createTotpSeed(): string {
+  return new Secret({ size: 20 }).base32;
+}
+
+/** The otpauth:// URI to show as a QR code or paste into an authenticator app. */
+export function totpUri(seed: string, userName: string): string {
+  return new TOTP({ issuer: "Lakebook", label: userName, secret: Secret.fromBase32(seed) }).toString();
+}
+
+export function totpCode(seed: string, timestamp = Date.now()): string {
+  return TOTP.generate({ secret: Secret.fromBase32(seed), timestamp });
+}
+
+/** True when `code` is valid now or one period either side (clock drift). */
+export function verifyTotp(seed: string, code: string, timestamp = Date.now()): boolean {
+  if (!/^\d{6}$/.test(code)) return false;
+  return TOTP.validate({ token: code, secret: Secret.fromBase32(seed), timestamp, window: 1 }) !== null;
+}

@@ -1,0 +1,93 @@
+/**
+ * Prometheus metrics, one registry per app (tests start several apps in one process):
+ * HTTP latency by method, route group and status; runs by job and outcome; build durations;
+ * bytes in each lake zone (measured when scraped); plus Node's default process metrics.
+ */
+import type { NextFunction, Request, Response } from "express";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Config } from "../src/config.ts";
+import { createLake, ZONES } from "../src/lake/index.ts";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly runs: Counter<"job" | "status">;
+  readonly activeRuns: Gauge;
+  readonly buildDuration: Histogram<"status">;
+  middleware(): (req: Request, res: Response, next: NextFunction) => void;
+}
+
+export function createMetrics(config: Config, activeRuns: () => number = () => 0): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const http = new Histogram({
+    name: "lakebook_http_request_duration_seconds",
+    help: "HTTP request latency",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const runs = new Counter({
+    name: "lakebook_runs_total",
+    help: "Runs that settled, by job and final status",
+    labelNames: ["job", "status"] as const,
+    registers: [registry],
+  });
+  const active = new Gauge({
+    name: "lakebook_runs_active",
+    help: "Runs executing in this process",
+    registers: [registry],
+    collect() {
+      this.set(activeRuns());
+    },
+  });
+  const buildDuration = new Histogram({
+    name: "lakebook_build_duration_seconds",
+    help: "Site build duration, by outcome",
+    labelNames: ["status"] as const,
+    buckets: [1, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "lakebook_lake_bytes",
+    help: "Bytes stored in each lake zone",
+    labelNames: ["zone"] as const,
+    registers: [registry],
+    async collect() {
+      const storage = createLake(config).storage;
+      for (const zone of ZONES) {
+        const objects = await storage.list(`${zone}/`).catch(() => []);
+        this.set(
+          { zone },
+          objects.reduce((sum, object) => sum + object.size, 0),
+        );
+      }
+    },
+  });
+
+  return {
+    registry,
+    runs,
+    activeRuns: active,
+    buildDuration,
+    middleware() {
+      return function httpMetrics(req: Request, res: Response, next: NextFunction): void {
+        const end = http.startTimer();
+        res.once("finish", () =>
+          end({ method: req.method, route: routeGroup(req), status: String(res.statusCode) }),
+        );
+        next();
+      };
+    },
+  };
+}
+
+/** A bounded label: the API route pattern when one matched, else the area of the site. */
+function routeGroup(req: Request): string {
+  const url = req.originalUrl;
+  if (url.startsWith("/api/")) return req.route ? `/api${String(req.route.path)}` : "/api/*";
+  if (url.startsWith("/lake/") || url === "/lake") return "/lake/*";
+  if (url.startsWith("/auth/")) return "/auth/*";
+  if (url === "/metrics" || url === "/healthz" || url === "/readyz" || url.startsWith("/runs"))
+    return url.split("?")[0] ?? url;
+  return "/*";
+}

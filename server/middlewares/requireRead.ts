@@ -1,0 +1,30 @@
+import type { NextFunction, Request, Response } from "express";
+import type { AccessControl } from "../auth/accessControl.ts";
+import { normalizeRequestPath } from "../safePath.ts";
+import { principalOf, refusal } from "./authenticate.ts";
+
+/**
+ * Guards the site and the lake: the request path must be readable by the principal (role and
+ * access rules). Anonymous page navigations are redirected to the login page; everything else
+ * (assets, lake files) gets a 401, a signed-in user without access a 403.
+ */
+export function requireRead(access: AccessControl) {
+  return async function requireRead(req: Request, res: Response, next: NextFunction): Promise<void> {
+    const segments = normalizeRequestPath(req.originalUrl);
+    const path = "/" + segments.join("/");
+    const principal = principalOf(res);
+    if (await access.canReadPath(principal, path)) return next();
+    if (!principal.user && req.method === "GET" && isPageNavigation(req, segments)) {
+      res.setHeader("Cache-Control", "no-store");
+      res.redirect(302, `/auth/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    throw refusal(principal, `read ${path}`);
+  };
+}
+
+function isPageNavigation(req: Request, segments: readonly string[]): boolean {
+  if (segments[0] === "lake" || (segments[0] ?? "").startsWith("_")) return false;
+  const last = segments.at(-1) ?? "";
+  return (!last.includes(".") || last.endsWith(".html")) && (req.get("accept") ?? "").includes("text/html");
+}

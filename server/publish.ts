@@ -1,0 +1,99 @@
+/**
+ * Publishing with records: every build is recorded in the store (running -> succeeded | failed,
+ * with its duration and the curated dataset versions it was built from); a failed build is
+ * recorded and never replaces the live site (buildSite only switches `current` after a complete,
+ * checked build). Rollback switches `current` to the newest kept build older than the live one.
+ */
+import { randomBytes } from "node:crypto";
+import type { Config } from "../src/config.ts";
+import { LakebookError } from "../src/errors.ts";
+import { createLake, listHeads } from "../src/lake/index.ts";
+import { silentLogger, type Logger } from "../src/logger.ts";
+import {
+  buildSite,
+  createBuildId,
+  listBuilds,
+  maybeCurrentBuild,
+  switchCurrent,
+  type BuildSiteOptions,
+  type BuildSiteResult,
+} from "../src/site/index.ts";
+import type { Store } from "../src/store/index.ts";
+
+export interface PublishEffects {
+  readonly logger?: Logger;
+  readonly runId?: string | null;
+  /** Called with the build's duration and outcome (metrics). */
+  readonly onFinished?: (result: { status: "succeeded" | "failed"; durationMs: number }) => void;
+}
+
+/** The current version of every curated dataset, e.g. `{ prices: 3 }`. */
+export async function curatedVersions(config: Config): Promise<Record<string, number>> {
+  const heads = await listHeads(createLake(config).storage, "curated").catch(() => []);
+  return Object.fromEntries(heads.map((head) => [head.dataset, head.version]));
+}
+
+export async function publishBuild(
+  config: Config,
+  store: Store | undefined,
+  effects: PublishEffects = {},
+  options: BuildSiteOptions = {},
+): Promise<BuildSiteResult> {
+  const logger = effects.logger ?? silentLogger;
+  const startedAt = new Date();
+  const random = randomBytes(3).toString("hex");
+  const id = createBuildId(startedAt, () => random);
+  const dataVersions = await curatedVersions(config);
+  await store?.startBuild({ id, runId: effects.runId ?? null, startedAt });
+  const started = performance.now();
+  try {
+    const result = await buildSite(config, { logger, now: () => startedAt, random: () => random }, options);
+    await store?.finishBuild(id, {
+      status: "succeeded",
+      finishedAt: new Date(),
+      durationMs: result.durationMs,
+      dataVersions,
+      error: null,
+    });
+    effects.onFinished?.({ status: "succeeded", durationMs: result.durationMs });
+    return result;
+  } catch (error) {
+    const durationMs = Math.round(performance.now() - started);
+    await store
+      ?.finishBuild(id, {
+        status: "failed",
+        finishedAt: new Date(),
+        durationMs,
+        dataVersions,
+        error: error instanceof Error ? error.message : String(error),
+      })
+      .catch((recordError: unknown) =>
+        logger.error({ err: recordError }, "could not record the failed build"),
+      );
+    effects.onFinished?.({ status: "failed", durationMs });
+    throw error;
+  }
+}
+
+/** Switches `current` to the newest kept build older than the live one. */
+export async function rollback(
+  config: Config,
+  store: Store | undefined,
+  actor: string | null,
+): Promise<{ from: string; to: string }> {
+  const current = await maybeCurrentBuild(config.siteDir);
+  if (current === undefined)
+    throw new LakebookError("NOTHING_TO_ROLL_BACK", "nothing is published yet: run `lakebook build` first");
+  const builds = await listBuilds(config.siteDir);
+  const older = builds.filter((id) => id < current);
+  const target = older.at(-1);
+  if (target === undefined) {
+    throw new LakebookError(
+      "NOTHING_TO_ROLL_BACK",
+      `no kept build older than ${current} to roll back to (kept: ${builds.join(", ") || "none"})`,
+    );
+  }
+  await switchCurrent(config.siteDir, target);
+  await store?.audit({ action: "publish.rollback", actor, target, detail: { from: current } });
+  return { from: current, to: target };
+}
