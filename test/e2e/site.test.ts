@@ -47,6 +47,12 @@ describe("market overview report", () => {
     await expect.poll(() => seriesCount(report, "return-chart")).toBe(4);
   });
 
+  it("does not load DuckDB-WASM, which only the explorer uses", async () => {
+    const report = await open("/");
+    await report.page.locator('[data-testid=price-chart] g[aria-label="line"]').first().waitFor();
+    expect(report.responses.filter((r) => r.url.includes("duckdb"))).toEqual([]);
+  });
+
   it("stamps the page with the data date and the curated version it was built from", async () => {
     const report = await open("/");
     const lake = createLake(site.config);
