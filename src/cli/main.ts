@@ -18,6 +18,12 @@ Commands:
                        run the dataset's quality suite (quality/<zone>.<dataset>.yaml) on its
                        current version (--version <n> for another), store and print the result;
                        exits 1 when a 'fail' expectation fails (--json for machines)
+  ingest <file> --source <s> --dataset <d> (--columns <list> | --spec <file.json>)
+                       land a CSV file and parse it into a new raw version (rejects keep line numbers)
+  promote <pipeline>   run a named pipeline's promotion steps (e.g. market: raw -> staging -> curated)
+  lake ls|show|history|gc|archive|restore
+                       the lake's catalog, versions and lineage; gc of orphaned files (dry-run
+                       unless --apply); archive old versions and restore them ('lake --help')
 
 Options:
   --port <n>           port for serve, preview and demo (default 3000, env PORT)
@@ -37,6 +43,8 @@ interface CommandOptions {
 }
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
+/** Commands that parse every argument after their name themselves (their own options, --help). */
+const OWN_OPTIONS = new Set(["ingest", "promote", "lake"]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -47,10 +55,20 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve.ts")).serve,
   pipeline: async () => (await import("./commands/pipeline.ts")).pipeline,
   validate: async () => (await import("./commands/validate.ts")).validate,
+  ingest: async () => (await import("./commands/ingest.ts")).ingest,
+  promote: async () => (await import("./commands/promote.ts")).promote,
+  lake: async () => (await import("./commands/lake.ts")).lake,
 };
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    const [first, ...after] = argv;
+    const own = first !== undefined && OWN_OPTIONS.has(first) ? COMMANDS[first] : undefined;
+    if (own) {
+      const command = await own();
+      await command({ args: after });
+      return 0;
+    }
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,

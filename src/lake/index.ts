@@ -20,6 +20,7 @@ export {
 } from "./versions.ts";
 export {
   landBytes,
+  landLocalFile,
   listLanded,
   maybeLanded,
   sha256Hex,

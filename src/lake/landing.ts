@@ -7,7 +7,11 @@
  * source, same sha256) adds nothing and returns the first record.
  */
 import { createHash } from "node:crypto";
-import { VersionConflictError } from "../errors.ts";
+import { createReadStream } from "node:fs";
+import { copyFile, stat } from "node:fs/promises";
+import { basename, extname, join, resolve } from "node:path";
+import { DataError, VersionConflictError } from "../errors.ts";
+import type { Lake } from "./lake.ts";
 import { joinKey, normalizeName } from "./names.ts";
 import type { Storage } from "./storage.ts";
 
@@ -72,6 +76,72 @@ export async function landBytes(
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     const winner = await maybeLanded(storage, source, sha256);
+    if (winner) return { record: winner, created: false };
+    throw error;
+  }
+  return { record, created: true };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  csv: "text/csv",
+  tsv: "text/tab-separated-values",
+  json: "application/json",
+  parquet: "application/vnd.apache.parquet",
+};
+
+/**
+ * Lands a local file without holding it in memory (a CSV of gigabytes): hashed while streamed,
+ * copied into the lake's scratch folder, moved into the store. Same layout and idempotence as
+ * `landBytes`: landing the same bytes for the same source again adds nothing.
+ */
+export async function landLocalFile(
+  lake: Lake,
+  input: { source: string; path: string; now?: Date },
+): Promise<LandingResult> {
+  const source = normalizeName(input.source, "source name");
+  const path = resolve(input.path);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new DataError(`cannot read ${path}: ${error.code ?? "error"}; check the path`, { cause: error });
+  });
+  if (!info.isFile()) throw new DataError(`${path} is not a file`);
+  const extension = extname(path).slice(1).toLowerCase() || "bin";
+  if (!EXTENSION.test(extension))
+    throw new DataError(`unsupported file extension '.${extension}' of ${basename(path)}`);
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const sha256 = hash.digest("hex");
+  const existing = await maybeLanded(lake.storage, source, sha256);
+  if (existing) return { record: existing, created: false };
+
+  const fetchedAt = (input.now ?? new Date()).toISOString();
+  const key = joinKey(
+    "landing",
+    `source=${source}`,
+    `date=${fetchedAt.slice(0, 10)}`,
+    `${sha256}.${extension}`,
+  );
+  const scratch = await lake.scratch();
+  try {
+    const copy = join(scratch, `${sha256}.${extension}`);
+    await copyFile(path, copy);
+    await lake.storage.putFile(key, copy);
+  } finally {
+    await lake.releaseScratch(scratch);
+  }
+  const record: Provenance = {
+    source,
+    origin: `file://${path}`,
+    fetchedAt,
+    sha256,
+    bytes: info.size,
+    contentType: CONTENT_TYPES[extension] ?? "application/octet-stream",
+    key,
+  };
+  try {
+    await lake.storage.writeIfAbsent(recordKey(source, sha256), JSON.stringify(record, null, 2) + "\n");
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const winner = await maybeLanded(lake.storage, source, sha256);
     if (winner) return { record: winner, created: false };
     throw error;
   }

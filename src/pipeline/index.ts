@@ -21,3 +21,4 @@ export {
 } from "./promote.ts";
 export { writeParquet, parquetRelation, sha256File, DEFAULT_ROW_GROUP_SIZE } from "./parquetFile.ts";
 export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
+export { parseColumnList, normalizeCsvSpec, normalizeColumnType } from "./csvSpec.ts";
