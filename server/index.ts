@@ -1,4 +1,5 @@
 /** The server's public API: build the Express app, or start it listening. */
-export { createApp, type ServerEffects } from "./app.ts";
+export { createApp, servicesOf, type AppServices, type ServerEffects } from "./app.ts";
+export { publishBuild, rollback, curatedVersions } from "./publish.ts";
 export { startServer, type RunningServer, type StartOptions } from "./startServer.ts";
 export { startPreview } from "./preview.ts";

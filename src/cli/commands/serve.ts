@@ -1,4 +1,6 @@
 import { configFromEnv } from "../../config.ts";
+import { createLogger } from "../../logger.ts";
+import { openStore } from "../../store/index.ts";
 import { startServer } from "../../../server/index.ts";
 import { untilSignal } from "../signals.ts";
 
@@ -7,8 +9,22 @@ export async function serve(options: { port?: number; host?: string }): Promise<
     ...(options.port !== undefined && { port: options.port }),
     ...(options.host !== undefined && { host: options.host }),
   });
-  const server = await startServer(config);
-  console.log(`Lakebook is serving ${config.siteDir} and the curated lake at ${server.url}/`);
-  await untilSignal();
-  await server.close();
+  const logger = createLogger({ name: "lakebook-server" });
+  const store = await openStore(config);
+  try {
+    const server = await startServer(config, { logger, store });
+    const users = await store.countUsers();
+    const access = config.publicMode
+      ? "public: anyone may read, sign in to change anything"
+      : users > 0
+        ? `private: ${users} user${users === 1 ? "" : "s"} may sign in at ${server.url}/auth/login`
+        : "open: no users yet, anyone may read; 'lakebook user add <name> --role admin' turns access control on";
+    console.log(`Lakebook is serving ${config.siteDir} and the curated lake at ${server.url}/`);
+    console.log(`access: ${access}; runs: ${server.url}/runs; store: ${store.kind}`);
+    await untilSignal();
+    console.log("shutting down: finishing requests and running jobs");
+    await server.close();
+  } finally {
+    await store.close();
+  }
 }
