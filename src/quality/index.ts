@@ -38,3 +38,4 @@ export {
   type ValidationSummary,
 } from "./results.ts";
 export { readCheckedSnapshot, type CheckedSnapshot, type SnapshotQuality } from "./snapshot.ts";
+export { qualityReport, type QualityReport, type DatasetQuality } from "./report.ts";

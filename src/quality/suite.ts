@@ -107,7 +107,7 @@ export function defineSuite(spec: {
     zone: spec.zone,
     dataset: spec.dataset,
     expectations: spec.expectations,
-    source: spec.source ?? `suite ${spec.zone}/${spec.dataset} (TypeScript)`,
+    source: spec.source ?? `${spec.zone}/${spec.dataset} (TypeScript suite)`,
   };
 }
 

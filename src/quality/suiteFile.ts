@@ -14,7 +14,7 @@
  * ```
  */
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { LineCounter, isNode, parseDocument } from "yaml";
 import { z } from "zod";
 import { QualityError } from "../errors.ts";
@@ -172,21 +172,26 @@ function describePath(path: readonly PropertyKey[]): string {
   return path.length > 0 ? `'${path.map(String).join(".")}': ` : "";
 }
 
-export async function loadSuiteFile(path: string): Promise<Suite> {
+/** Loads a suite file; `name` is how messages and results refer to it (default: `path`). */
+export async function loadSuiteFile(path: string, name: string = path): Promise<Suite> {
   const text = await readFile(path, "utf8").catch((error: unknown) => {
     throw new QualityError(`cannot read suite file ${path}: ${(error as Error).message}`, { cause: error });
   });
-  const suite = parseSuite(text, path);
+  const suite = parseSuite(text, name);
   const match = SUITE_FILE.exec(path.slice(path.lastIndexOf("/") + 1));
   if (match && (match[1] !== suite.zone || match[2] !== suite.dataset)) {
     throw new QualityError(
-      `${path}: the file is named for ${match[1]}/${match[2]} but declares ${suite.zone}/${suite.dataset}; rename the file or fix zone/dataset`,
+      `${name}: the file is named for ${match[1]}/${match[2]} but declares ${suite.zone}/${suite.dataset}; rename the file or fix zone/dataset`,
     );
   }
   return suite;
 }
 
-/** The suite file for a dataset in `dir` (`<zone>.<dataset>.yaml|yml|json`), or undefined. */
+/**
+ * The suite file for a dataset in `dir`, named in messages and results as `<dir name>/<file>`
+ * (e.g. `quality/curated.prices.yaml`): results are published, local paths are not. Undefined
+ * when there is no `<zone>.<dataset>.yaml|yml|json`.
+ */
 export async function maybeSuite(
   dir: string,
   zone: VersionedZone,
@@ -202,11 +207,13 @@ export async function maybeSuite(
       `${dir} has ${found.length} suites for ${zone}/${dataset} (${found.join(", ")}): keep one`,
     );
   }
-  return found[0] === undefined ? undefined : loadSuiteFile(join(dir, found[0]));
+  return found[0] === undefined
+    ? undefined
+    : loadSuiteFile(join(dir, found[0]), join(basename(dir), found[0]));
 }
 
 /** Every suite file in `dir`, sorted by file name. */
 export async function loadSuites(dir: string): Promise<Suite[]> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => SUITE_FILE.test(n)).sort();
-  return Promise.all(names.map((name) => loadSuiteFile(join(dir, name))));
+  return Promise.all(names.map((name) => loadSuiteFile(join(dir, name), join(basename(dir), name))));
 }
