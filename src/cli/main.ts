@@ -24,6 +24,11 @@ Commands:
   lake ls|show|history|gc|archive|restore
                        the lake's catalog, versions and lineage; gc of orphaned files (dry-run
                        unless --apply); archive old versions and restore them ('lake --help')
+  user add|remove|grant|list
+                       accounts and roles (viewer, analyst, admin), groups, TOTP; the first user
+                       turns access control on ('user --help')
+  publish list|rollback|access
+                       published builds, rollback to the previous one, access rules by path
 
 Options:
   --port <n>           port for serve, preview and demo (default 3000, env PORT)
@@ -44,7 +49,7 @@ interface CommandOptions {
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
 /** Commands that parse every argument after their name themselves (their own options, --help). */
-const OWN_OPTIONS = new Set(["ingest", "promote", "lake"]);
+const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish"]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -58,6 +63,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import("./commands/ingest.ts")).ingest,
   promote: async () => (await import("./commands/promote.ts")).promote,
   lake: async () => (await import("./commands/lake.ts")).lake,
+  user: async () => (await import("./commands/user.ts")).user,
+  publish: async () => (await import("./commands/publish.ts")).publish,
 };
 
 export async function main(argv: string[]): Promise<number> {
