@@ -255,23 +255,24 @@ async function extractTable(
         `showed an error page)${snapshotNote(keys)}`,
     );
   }
-  return page
-    .locator(selector)
-    .first()
-    .evaluate((table) => {
-      const clean = (text: string | null) => (text ?? "").replace(/\s+/g, " ").trim();
-      const header = table.querySelector("thead tr") ?? table.querySelector("tr");
-      const names = Array.from(header?.querySelectorAll("th, td") ?? []).map(
-        (cell, i) => clean(cell.textContent) || `column_${i + 1}`,
-      );
-      return Array.from(table.querySelectorAll("tr"))
-        .filter((row) => row !== header && row.querySelector("td"))
-        .map((row) => {
-          const cells = Array.from(row.querySelectorAll("td"));
-          return Object.fromEntries(names.map((name, i) => [name, clean(cells[i]?.textContent ?? "")]));
-        });
-    });
+  return page.locator(selector).first().evaluate(readTable);
 }
+
+// Runs in the page. Built from source text because TypeScript runners (tsx, esbuild with
+// keepNames) inject helper calls into compiled functions, and those helpers do not exist there.
+const readTable = new Function(
+  "table",
+  `const clean = (text) => (text || "").replace(/\\s+/g, " ").trim();
+  const header = table.querySelector("thead tr") || table.querySelector("tr");
+  const names = Array.from(header ? header.querySelectorAll("th, td") : []).map(
+    (cell, i) => clean(cell.textContent) || "column_" + (i + 1));
+  return Array.from(table.querySelectorAll("tr"))
+    .filter((row) => row !== header && row.querySelector("td"))
+    .map((row) => {
+      const cells = Array.from(row.querySelectorAll("td"));
+      return Object.fromEntries(names.map((name, i) => [name, clean(cells[i] ? cells[i].textContent : "")]));
+    });`,
+) as (table: Element) => Record<string, string>[];
 
 async function landJson(
   page: Page,

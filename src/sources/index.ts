@@ -34,3 +34,4 @@ export { runApiSource, type ApiSourceSpec, type ApiSourceResult } from "./api.ts
 export type { Pagination } from "./pagination.ts";
 export { runPostgresSource, type PostgresSourceSpec, type PostgresSourceResult } from "./postgres.ts";
 export type { ColumnMapping } from "./pgTypes.ts";
+export { startSampleSite, sampleSourcesDir, type SampleSite } from "./sampleSite.ts";
