@@ -6,14 +6,14 @@ const COLORS = {
   pass: ["#e6f4ea", "#1e6b34"],
   warn: ["#fff4e0", "#8a5300"],
   fail: ["#fde8e8", "#a11b1b"],
-  unchecked: ["#eef0f3", "#4a5160"]
+  unchecked: ["#eef0f3", "#4a5160"],
 };
 
-const LABELS = {pass: "passed", warn: "passed with warnings", fail: "failed", unchecked: "not checked"};
+const LABELS = { pass: "passed", warn: "passed with warnings", fail: "failed", unchecked: "not checked" };
 
 /** A badge: "Data quality: passed · curated/prices v3", linking to the Data quality page. */
 export function qualityBadge(quality) {
-  const status = quality?.warning ? "warn" : quality?.status ?? "unchecked";
+  const status = quality?.warning ? "warn" : (quality?.status ?? "unchecked");
   const [background, color] = COLORS[status] ?? COLORS.unchecked;
   const badge = document.createElement("a");
   badge.href = "./quality";
@@ -28,7 +28,7 @@ export function qualityBadge(quality) {
     fontSize: "0.85rem",
     fontWeight: "600",
     textDecoration: "none",
-    whiteSpace: "nowrap"
+    whiteSpace: "nowrap",
   });
   const what = quality ? ` · ${quality.zone}/${quality.dataset} v${quality.version}` : "";
   badge.textContent = `Data quality: ${quality?.warning ? "showing last good version" : LABELS[status]}${what}`;
@@ -51,7 +51,7 @@ export function qualityWarning(quality) {
     borderRadius: "6px",
     padding: "0.6rem 0.9rem",
     margin: "1rem 0",
-    maxWidth: "none"
+    maxWidth: "none",
   });
   const title = document.createElement("strong");
   title.textContent = "⚠ Data quality warning. ";

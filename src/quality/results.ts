@@ -111,14 +111,17 @@ export async function qualityHistory(
     manifestsByWriteId(lake, zone, dataset),
   ]);
   return runs.map((run) => {
-    const version = manifests.get(run.writeId)?.version ?? null;
+    // A failed gate run matches no manifest: its candidate was blocked. Other runs that match
+    // none validated a version since archived (or lost a commit race): keep their recorded number.
+    const blocked = run.kind === "gate" && run.status === "fail" && !manifests.has(run.writeId);
+    const version = manifests.get(run.writeId)?.version ?? (blocked ? null : run.version);
     return {
       runId: run.runId,
       kind: run.kind,
       key: validationKey(zone, dataset, run.runId),
       status: run.status,
       version,
-      blocked: version === null,
+      blocked,
       rowCount: run.rowCount,
       successPercent: run.statistics.successPercent,
       failed: run.results.filter((r) => !r.success).map((r) => r.expectation),
