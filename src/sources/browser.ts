@@ -29,6 +29,8 @@ export interface BrowserSourceSpec {
     jsonUrlIncludes?: string;
     /** Wait for this selector before extracting (content rendered by scripts). */
     waitFor?: string;
+    /** How long to wait for `waitFor` and `table` to appear before declaring the layout changed. */
+    timeoutMs?: number;
   };
   /** Selector of the "next page" link or button; pagination stops when it is absent. */
   nextPage?: string;
@@ -37,7 +39,7 @@ export interface BrowserSourceSpec {
   concurrency?: number;
   rateLimit?: HostLimitOptions;
   retry?: RetryPolicy;
-  /** Per navigation or wait. */
+  /** Per navigation and browser action. */
   timeoutMs?: number;
 }
 
@@ -125,7 +127,9 @@ export async function runBrowserSource(
           const pages = (await mapPool(urls, concurrency, crawl)).flat();
           if (login && context.secrets) await saveSession(browserContext, context.secrets, source);
           for (const page of pages) {
-            const data = Buffer.from(JSON.stringify({ url: page.url, rows: page.rows }) + "\n", "utf8");
+            // Rows only: the URL is in the provenance, and a session id or port in it must not make
+            // unchanged rows look new.
+            const data = Buffer.from(JSON.stringify(page.rows) + "\n", "utf8");
             if (extract.table) {
               await run.land({ origin: page.url, data, extension: "json", contentType: "application/json" });
             }
@@ -244,9 +248,10 @@ async function extractTable(
 ): Promise<Record<string, string>[]> {
   const selector = spec.extract.table;
   try {
-    if (spec.extract.waitFor) await page.waitForSelector(spec.extract.waitFor);
+    const timeout = spec.extract.timeoutMs ?? 5_000;
+    if (spec.extract.waitFor) await page.waitForSelector(spec.extract.waitFor, { timeout });
     if (!selector) return [];
-    await page.waitForSelector(selector, { timeout: spec.timeoutMs ?? 5_000 });
+    await page.waitForSelector(selector, { timeout });
   } catch {
     const keys = await snapshotPage(run, page);
     const what = spec.extract.waitFor && !selector ? spec.extract.waitFor : (selector ?? "");

@@ -153,7 +153,6 @@ describe("browser source (Chromium)", () => {
 
   it("keeps the per-host rate limit between navigations", async () => {
     const { lake, secrets } = await setup();
-    await runBrowserSource({ lake, secrets, browser }, spec({ urls: [`${site.origin}/app/prices`] }));
     const started = Date.now();
     await runBrowserSource(
       { lake, secrets, browser },
@@ -195,7 +194,7 @@ describe("browser source (Chromium)", () => {
     const before = await lakeListing(lake);
     const error = (await runBrowserSource(
       { lake, secrets, browser },
-      spec({ urls: [`${site.origin}/app/changed`], timeoutMs: 1000 }),
+      spec({ urls: [`${site.origin}/app/changed`], extract: { table: "#prices", timeoutMs: 500 } }),
     ).catch((e: Error) => e)) as Error;
     expect(error.message).toMatch(
       /extracting .*\/app\/changed: the selector '#prices' finds nothing .*snapshot saved to landing\/source=fixture-snapshots\/.*\.png and .*\.html/,
@@ -237,7 +236,7 @@ describe("browser source (Chromium)", () => {
     await runBrowserSource({ lake, secrets, browser, logger }, spec());
     await runBrowserSource(
       { lake, secrets, browser, logger },
-      spec({ urls: [`${site.origin}/app/changed`], timeoutMs: 500 }),
+      spec({ urls: [`${site.origin}/app/changed`], extract: { table: "#prices", timeoutMs: 500 } }),
     ).catch(() => undefined);
     const session = JSON.parse(await secrets.get(sessionSecretName("fixture"))) as {
       cookies: { name: string; value: string }[];
