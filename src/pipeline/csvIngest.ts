@@ -9,6 +9,7 @@
  * finds the file already in the raw head and commits nothing.
  */
 import { open } from "node:fs/promises";
+import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import {
   type DataFile,
@@ -87,14 +88,14 @@ export async function ingestCsv(
   try {
     const { file, rejects, schema } = await withDb(
       async (db) => {
-        await loadCsv(db, inputPath, landing, spec);
+        const ordered = await loadCsv(db, inputPath, landing, spec, join(scratch, "typed.parquet"));
         const rejects = await collectRejects(db);
-        const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL ORDER BY ${SOURCE_LINE}`;
+        const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL${ordered ? "" : ` ORDER BY ${SOURCE_LINE}`}`;
         const schema = await db.columns(`(${accepted})`);
         const file = await writeParquet(db, lake, scratch, accepted, dataKey, { partition });
         return { file, rejects, schema };
       },
-      { threads: 1 },
+      { tempDirectory: scratch },
     );
     if (file.rows === 0) {
       throw new DataError(
@@ -183,7 +184,17 @@ function typedExpression(column: CsvColumn): string {
   }
 }
 
-async function loadCsv(db: Db, path: string, landing: Provenance, spec: CsvIngestSpec): Promise<void> {
+/**
+ * Parses the file into the view `typed` (declared columns, lineage columns, `_line`, `_reason`);
+ * malformed lines land in DuckDB's `reject_errors`. Returns whether `typed` is in line order.
+ */
+async function loadCsv(
+  db: Db,
+  path: string,
+  landing: Provenance,
+  spec: CsvIngestSpec,
+  typedPath: string,
+): Promise<boolean> {
   const delimiter = quoteLiteral(spec.delimiter ?? ",");
   const header = await readHeader(path, spec.delimiter ?? ",", landing.key);
   const expected = spec.columns.map((c) => c.name);
@@ -203,39 +214,59 @@ async function loadCsv(db: Db, path: string, landing: Provenance, spec: CsvInges
     );
   }
   const columnTypes = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(", ");
-  await db.run(
-    `CREATE TABLE src AS SELECT * FROM read_csv(${quoteLiteral(path)}, header = true, auto_detect = false,
-       delim = ${delimiter}, quote = '"', escape = '"', columns = {${columnTypes}}, store_rejects = true, hive_partitioning = false)`,
-  );
-  // Every record is one line (no quoted newlines in these sources): number the accepted rows by
-  // the file lines that were not rejected, so rejects and rows both point at real line numbers.
-  await db.run(`CREATE TABLE line_map AS
-    SELECT row_number() OVER (ORDER BY l) - 1 AS idx, l AS line
-    FROM range(2, 2 + (SELECT count(*) FROM src) + (SELECT count(DISTINCT line) FROM reject_errors)) t(l)
-    WHERE l NOT IN (SELECT line FROM reject_errors)`);
-  const typed = spec.columns
-    .map((c) => `${typedExpression(c)} AS ${quoteIdentifier(c.name)}`)
-    .join(",\n      ");
+  // Each value is converted once (inner query, `_t<i>`); the reason a row fails is derived from
+  // the converted value and the text it came from.
+  const converted = spec.columns
+    .map((c, i) => `${quoteIdentifier(c.name)} AS _s${i}, ${typedExpression(c)} AS _t${i}`)
+    .join(", ");
+  const typed = spec.columns.map((c, i) => `_t${i} AS ${quoteIdentifier(c.name)}`).join(", ");
   const failures = spec.columns
-    .map((c) => {
-      const raw = quoteIdentifier(c.name);
-      const empty = `(${raw} IS NULL OR trim(${raw}) = '')`;
-      const bad = c.nullable
-        ? `(NOT ${empty} AND ${typedExpression(c)} IS NULL)`
-        : `(${empty} OR ${typedExpression(c)} IS NULL)`;
-      return `CASE WHEN ${bad} THEN ${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || ${raw} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)} END`;
+    .map((c, i) => {
+      const empty = `(_s${i} IS NULL OR trim(_s${i}) = '')`;
+      const bad = c.nullable ? `(NOT ${empty} AND _t${i} IS NULL)` : `(${empty} OR _t${i} IS NULL)`;
+      return `CASE WHEN ${bad} THEN ${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || _s${i} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)} END`;
     })
     .join(", ");
+  if (!/^[0-9a-f]{64}$/.test(landing.sha256) || Number.isNaN(Date.parse(landing.fetchedAt))) {
+    throw new DataError(
+      `the landing record of ${landing.key} is damaged (sha256 or fetch time): land the file again`,
+    );
+  }
+  // One streaming pass, parsed in parallel: every row typed (or given the reason it cannot be),
+  // written to a local Parquet file in file order (DuckDB preserves insertion order), so the
+  // file's row numbers are the rows' order in the CSV. Memory stays bounded however large the file.
   await db.run(
-    `CREATE TABLE typed AS
-     SELECT ${typed},
-       CAST($fetched_at AS TIMESTAMPTZ) AS ${INGESTED_AT},
-       CAST($sha256 AS VARCHAR) AS ${LANDING_SHA256},
-       line_map.line AS ${SOURCE_LINE},
-       nullif(concat_ws('; ', ${failures}), '') AS _reason
-     FROM (SELECT rowid AS idx, * FROM src) s JOIN line_map USING (idx)`,
-    { fetched_at: landing.fetchedAt, sha256: landing.sha256 },
+    `COPY (
+       SELECT ${typed}, nullif(concat_ws('; ', ${failures}), '') AS _reason
+       FROM (SELECT ${converted}
+         FROM read_csv(${quoteLiteral(path)}, header = true, auto_detect = false, delim = ${delimiter}, quote = '"',
+           escape = '"', columns = {${columnTypes}}, store_rejects = true, hive_partitioning = false))
+     ) TO ${quoteLiteral(typedPath)} (FORMAT parquet, COMPRESSION uncompressed)`,
   );
+  // Every record is one line (no quoted newlines in these sources), so the n-th parsed row is on
+  // line n + 2 plus the number of malformed lines before it. Threshold t_j: how many parsed rows
+  // precede the j-th malformed line; a row with index i has #{j : t_j <= i} malformed lines before.
+  await db.run(`CREATE TABLE reject_thresholds AS
+    SELECT max(t) AS t, max(k) AS k FROM (
+      SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS t, row_number() OVER (ORDER BY line) AS k
+      FROM (SELECT DISTINCT line FROM reject_errors)
+    ) GROUP BY t`);
+  const [counted] = await db.all(`SELECT count(*) AS n FROM reject_thresholds`);
+  const clean = Number(counted?.n ?? 0) === 0;
+  const names = spec.columns.map((c) => `typed.${quoteIdentifier(c.name)}`).join(", ");
+  const lineage = `CAST(${quoteLiteral(landing.fetchedAt)} AS TIMESTAMPTZ) AS ${INGESTED_AT}, CAST(${quoteLiteral(landing.sha256)} AS VARCHAR) AS ${LANDING_SHA256}`;
+  const rows = `(SELECT * EXCLUDE (file_row_number), file_row_number AS _idx
+    FROM read_parquet(${quoteLiteral(typedPath)}, file_row_number = true))`;
+  await db.run(
+    clean
+      ? `CREATE VIEW typed AS
+         SELECT ${names}, ${lineage}, CAST(_idx + 2 AS BIGINT) AS ${SOURCE_LINE}, _reason
+         FROM ${rows} typed`
+      : `CREATE VIEW typed AS
+         SELECT ${names}, ${lineage}, CAST(_idx + 2 + coalesce(th.k, 0) AS BIGINT) AS ${SOURCE_LINE}, _reason
+         FROM ${rows} typed ASOF LEFT JOIN reject_thresholds th ON typed._idx >= th.t`,
+  );
+  return clean;
 }
 
 /** The header's column names, read directly: sniffing a damaged file would hide what is wrong. */

@@ -16,10 +16,13 @@ export interface Db {
 
 export async function withDb<T>(
   work: (db: Db) => Promise<T>,
-  options: { threads?: number } = {},
+  options: { threads?: number; tempDirectory?: string; memoryLimit?: string } = {},
 ): Promise<T> {
   const instance = await DuckDBInstance.create(":memory:", {
     threads: String(options.threads ?? 2),
+    // Where sorts and joins larger than memory spill (a write's scratch folder, removed after it).
+    ...(options.tempDirectory && { temp_directory: options.tempDirectory }),
+    ...(options.memoryLimit && { memory_limit: options.memoryLimit }),
     // Never reach for the network: extensions are built in or not used.
     autoinstall_known_extensions: "false",
     autoload_known_extensions: "false",

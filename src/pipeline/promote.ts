@@ -128,8 +128,9 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
           writeId,
         });
         quality = decision.quality;
+        // The table keeps the query's order; a gate's own selection may not, so it is sorted again.
         query = decision.query ?? `SELECT * FROM _lakebook_candidate`;
-        if (step.orderBy?.length)
+        if (decision.query && step.orderBy?.length)
           query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
       }
       const file = await writeParquet(db, lake, scratch, query, dataKey, { rowGroupSize: step.rowGroupSize });

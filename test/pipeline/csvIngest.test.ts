@@ -86,6 +86,34 @@ describe("CSV ingest (landing -> raw)", () => {
     ]);
   });
 
+  it("numbers rows and rejects by their real line in a large file parsed in parallel", async () => {
+    const bad = new Map([
+      [1_000, "structural"],
+      [1_001, "structural"],
+      [250_000, "type"],
+      [400_000, "structural"],
+      [599_999, "type"],
+    ]);
+    const lines = ["symbol,date,price"];
+    for (let line = 2; line <= 600_001; line++) {
+      const kind = bad.get(line);
+      lines.push(kind === "structural" ? "broken" : `L${line},Jan 1 2000,${kind === "type" ? "abc" : "1.5"}`);
+    }
+    const { lake, landing } = await setup(lines.join("\n") + "\n");
+    const result = await ingestCsv(lake, landing, SPEC);
+    expect(result.rejected).toBe(5);
+    expect(result.manifest.rowCount).toBe(600_000 - 5);
+    const rejects = JSON.parse((await lake.storage.read(result.manifest.rejects.key!)).toString());
+    expect(rejects.map((r: { line: number }) => r.line)).toEqual([...bad.keys()]);
+    const path = await lake.storage.localPath(result.manifest.files[0]!.key);
+    const [check] = await withDb((db) =>
+      db.all(`SELECT count(*) FILTER (WHERE symbol <> 'L' || _line) AS wrong,
+                     count(*) FILTER (WHERE _line < lag_line) AS unordered
+              FROM (SELECT *, lag(_line) OVER () AS lag_line FROM ${parquetRelation([path])})`),
+    );
+    expect(check).toEqual({ wrong: "0", unordered: "0" });
+  });
+
   it("re-ingesting the same landing adds nothing", async () => {
     const { lake, landing } = await setup("symbol,date,price\nA,Jan 1 2000,1.5\n");
     await ingestCsv(lake, landing, SPEC);
