@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError, StorageError } from "../../src/errors.ts";
 import { createLake, createS3Storage, landBytes, listVersionNumbers } from "../../src/lake/index.ts";
@@ -10,6 +12,7 @@ import { type S3Server, startS3Server } from "./s3Server.ts";
 import { describeStorageContract } from "./storageContract.ts";
 
 const tempDir = useTempDirs();
+const WRITER = fileURLToPath(new URL("./fixtures/s3Writer.ts", import.meta.url));
 let server: S3Server;
 
 beforeAll(async () => {
@@ -97,6 +100,39 @@ describe("S3 storage", () => {
       code: "UNAVAILABLE",
     });
     expect(await readdir(lakeDir)).not.toContain(".cache");
+  });
+
+  it("lets exactly one of several writer processes sharing the lake folder commit a key", async () => {
+    const lakeDir = await tempDir();
+    const config = server.config();
+    const startAt = Date.now() + 2500;
+    const codes = await Promise.all(
+      [1, 2, 3, 4].map(
+        (id) =>
+          new Promise<number | null>((resolve, reject) => {
+            const child = spawn(
+              process.execPath,
+              [
+                "--import",
+                "tsx",
+                WRITER,
+                JSON.stringify(config),
+                lakeDir,
+                "v/_versions/00000001.json",
+                String(id),
+                String(startAt),
+              ],
+              { stdio: "ignore" },
+            );
+            child.on("error", reject);
+            child.on("exit", (code) => resolve(code));
+          }),
+      ),
+    );
+    expect(codes.filter((c) => c === 0)).toHaveLength(1);
+    expect(codes.filter((c) => c === 3)).toHaveLength(3);
+    const storage = createS3Storage(config, { lakeDir });
+    expect((await storage.read("v/_versions/00000001.json")).toString()).toMatch(/^writer [1-4]$/);
   });
 
   it("names a missing bucket and what to do", async () => {
