@@ -28,7 +28,6 @@ export function qualityBadge(quality) {
     fontSize: "0.85rem",
     fontWeight: "600",
     textDecoration: "none",
-    whiteSpace: "nowrap",
   });
   const what = quality ? ` · ${quality.zone}/${quality.dataset} v${quality.version}` : "";
   badge.textContent = `Data quality: ${quality?.warning ? "showing last good version" : LABELS[status]}${what}`;
