@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Request, Response } from "express";
@@ -8,6 +9,7 @@ import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
 import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
 import type { StampTransform } from "../buildStamp.ts";
+import { createPageCache, sendCachedPage } from "../pageCache.ts";
 
 /** Framework's content-hashed output folders: a file there never changes under its name. */
 const HASHED_FOLDERS = new Set(["_npm", "_observablehq", "_file", "_import", "_duckdb"]);
@@ -33,11 +35,25 @@ export function siteFiles(
   const headersFromContent = (content: Buffer, realPath: string, etag: string) => ({
     "Content-Security-Policy": pagePolicy(content, realPath, etag),
   });
+  const pages = createPageCache();
+  const builds = createBuildResolver(config.siteDir, logger);
 
   return async function siteFiles(req: Request, res: Response): Promise<void> {
     const segments = normalizeRequestPath(req.originalUrl);
-    const build = await currentBuild(config.siteDir, logger);
+    const build = await builds.current();
+    const cacheable = pages.usable(req, build);
+    const key = segments.join("/");
+    const hit = cacheable ? pages.get(build, key) : undefined;
+    if (hit) {
+      sendCachedPage(req, res, hit, options.stamp && (await options.stamp(build)));
+      return;
+    }
     const found = segments.some((name) => name.startsWith(".")) ? undefined : await lookup(build, segments);
+    if (cacheable && found?.kind === "file" && found.path.endsWith(".html")) {
+      const page = await pages.load(build, key, found.path, pagePolicy);
+      sendCachedPage(req, res, page, options.stamp && (await options.stamp(build)));
+      return;
+    }
 
     if (found?.kind === "redirect") {
       const query = req.originalUrl.indexOf("?");
@@ -98,19 +114,39 @@ function toUrlPath(segments: readonly string[]): string {
 /**
  * The real path of the live build. 503 before the first build; also 503 (and an error in the
  * log) when `current` does not resolve to a folder inside `siteDir/builds`, which only a broken
- * or tampered publish can cause: nothing outside the builds is ever served.
+ * or tampered publish can cause: nothing outside the builds is ever served. `current` is resolved
+ * on every request; a build folder once checked is not checked again.
  */
-async function currentBuild(siteDir: string, logger: Logger): Promise<string> {
-  const build = await maybeRealpath(join(siteDir, "current"));
-  if (build === undefined) throw new HttpError(503, "no site published yet: run `lakebook build`");
-  const buildsRoot = await maybeRealpath(join(siteDir, "builds"));
-  const isDirectory = await stat(build).then(
-    (stats) => stats.isDirectory(),
-    () => false,
-  );
-  if (buildsRoot === undefined || build === buildsRoot || !isInside(buildsRoot, build) || !isDirectory) {
-    logger.error({ siteDir }, "site 'current' does not resolve to a build folder inside siteDir/builds");
-    throw new HttpError(503, "the published site is invalid: run `lakebook build` to publish it again");
+/**
+ * Resolving `current` is one libc realpath on a local folder, microseconds; done synchronously it
+ * skips a thread-pool round trip that, under load, costs more than the whole rest of a page view.
+ */
+function realpathNow(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
   }
-  return build;
+}
+
+function createBuildResolver(siteDir: string, logger: Logger): { current(): Promise<string> } {
+  let checked: string | undefined;
+  return {
+    async current() {
+      const build = realpathNow(join(siteDir, "current"));
+      if (build === undefined) throw new HttpError(503, "no site published yet: run `lakebook build`");
+      if (build === checked) return build;
+      const buildsRoot = await maybeRealpath(join(siteDir, "builds"));
+      const isDirectory = await stat(build).then(
+        (stats) => stats.isDirectory(),
+        () => false,
+      );
+      if (buildsRoot === undefined || build === buildsRoot || !isInside(buildsRoot, build) || !isDirectory) {
+        logger.error({ siteDir }, "site 'current' does not resolve to a build folder inside siteDir/builds");
+        throw new HttpError(503, "the published site is invalid: run `lakebook build` to publish it again");
+      }
+      checked = build;
+      return build;
+    },
+  };
 }

@@ -346,6 +346,16 @@ describe("builds", () => {
     );
     try {
       const session = await login(own.url, "ada");
+      // Pages of published builds are answered from memory: validators, 304 and HEAD still hold.
+      const before = await fetch(`${own.url}/`, as(session));
+      expect(await before.text()).toContain("20260102T000000000Z-bbbbbb");
+      const etag = before.headers.get("etag")!;
+      const revalidated = await fetch(`${own.url}/`, as(session, { headers: { "if-none-match": etag } }));
+      expect(revalidated.status).toBe(304);
+      const head = await fetch(`${own.url}/`, as(session, { method: "HEAD" }));
+      expect(head.headers.get("content-length")).toBe(
+        String(Buffer.byteLength(await (await fetch(`${own.url}/`, as(session))).text())),
+      );
       const first = await fetch(`${own.url}/api/builds/rollback`, as(session, { method: "POST", json: {} }));
       expect(await first.json()).toEqual({
         from: "20260102T000000000Z-bbbbbb",
