@@ -1,13 +1,28 @@
 import { configFromEnv } from "../../config.ts";
 import { createLogger } from "../../logger.ts";
-import { buildSite } from "../../site/index.ts";
+import { isLakebookError } from "../../errors.ts";
+import { openStore } from "../../store/index.ts";
+import { publishBuild } from "../../../server/publish.ts";
 
 export async function build(options: { strict?: boolean } = {}): Promise<void> {
   // Loaders run as child processes and inherit the environment: LAKEBOOK_STRICT=1 makes a loader
   // reading a dataset whose newest data failed its quality checks fail instead of falling back.
   if (options.strict) process.env.LAKEBOOK_STRICT = "1";
   const config = configFromEnv();
-  const result = await buildSite(config, { logger: createLogger({ name: "lakebook-build" }) });
+  // Recorded in the store (with the data versions it was built from) unless a running server holds
+  // the embedded store; a failed build is recorded too and leaves the live site unchanged.
+  const store = await openStore(config).catch((error: unknown) => {
+    if (isLakebookError(error) && error.code === "STORE_LOCKED") {
+      console.error(
+        `note: ${error.message}; this build is not recorded (trigger builds on the server: /runs)`,
+      );
+      return undefined;
+    }
+    throw error;
+  });
+  const result = await publishBuild(config, store, {
+    logger: createLogger({ name: "lakebook-build" }),
+  }).finally(() => store?.close());
   console.log(
     `published build ${result.buildId} in ${(result.durationMs / 1000).toFixed(1)} s: ${result.dir}`,
   );
