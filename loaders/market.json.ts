@@ -3,18 +3,13 @@
 // quality gate, the snapshot is the last good version and `quality.warning` says so on the page;
 // `lakebook build --strict` (LAKEBOOK_STRICT=1) fails the build instead.
 import { configFromEnv } from "../src/config.ts";
-import { runMarketPipeline } from "../src/demo/marketPipeline.ts";
-import { QualityError } from "../src/errors.ts";
+import { refreshDemoData } from "../src/demo/refresh.ts";
 import { createLake } from "../src/lake/index.ts";
 import { readCheckedSnapshot } from "../src/quality/index.ts";
 
 const lake = createLake(configFromEnv());
-try {
-  await runMarketPipeline(lake);
-} catch (error) {
-  // A blocked promotion keeps the previous version current; readCheckedSnapshot reports it.
-  if (!(error instanceof QualityError)) throw error;
-}
+// A blocked promotion keeps the previous version current; readCheckedSnapshot reports it.
+await refreshDemoData(lake);
 const { snapshot, quality } = await readCheckedSnapshot(lake, "curated", "prices", {
   strict: process.env.LAKEBOOK_STRICT === "1",
 });
