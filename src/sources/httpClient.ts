@@ -3,7 +3,6 @@
  * on network errors, timeouts, 429 and 5xx (honouring Retry-After), and the per-host rate limit
  * around every attempt. Other statuses are returned to the caller, which knows what they mean.
  */
-import { SourceError } from "../errors.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { type HostLimiter, createHostLimiter } from "./rateLimit.ts";
 import { DEFAULT_RETRY, type RetryPolicy, TransientError, parseRetryAfter, withRetry } from "./retry.ts";
@@ -91,9 +90,4 @@ export async function httpGet(
 function describeCause(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-/** A SourceError for a status the caller does not accept. */
-export function statusError(response: HttpResponse, hint: string): SourceError {
-  return new SourceError(`GET ${response.url} answered HTTP ${response.status}: ${hint}`);
 }

@@ -103,6 +103,23 @@ describe("JSON API source", () => {
     expect(site.hits.get("/api/limited")).toBe(2);
   });
 
+  it("fails instead of stalling when Retry-After is longer than allowed", async () => {
+    const lake = await newLake(tempDir);
+    await expect(
+      runApiSource(
+        { lake },
+        {
+          source: "limited",
+          url: `${site.origin}/api/limited`,
+          itemsPath: "items",
+          http: { ...http, retry: { ...FAST, maxRetryAfterMs: 500 } },
+        },
+      ),
+    ).rejects.toThrow(
+      /asks to retry after 1 s, longer than the 0.5 s allowed; run again later or raise maxRetryAfterMs/,
+    );
+  });
+
   it("retries a flaky endpoint with backoff: fails twice, then succeeds", async () => {
     const lake = await newLake(tempDir);
     const { sleep, delays } = recordingSleep();
