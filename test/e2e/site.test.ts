@@ -79,6 +79,25 @@ describe("market overview report", () => {
   });
 });
 
+describe("data quality", () => {
+  it("badges the report with the quality status of the version it shows", async () => {
+    const report = await open("/");
+    const badge = report.page.locator("[data-testid=quality-badge]");
+    await badge.waitFor();
+    expect(await badge.getAttribute("data-status")).toBe("pass");
+    expect(await badge.innerText()).toMatch(/^Data quality: passed · curated\/prices v\d+$/);
+    expect(await report.page.locator("[data-testid=quality-warning]").count()).toBe(0);
+  });
+
+  it("publishes the validation results as a Data quality page", async () => {
+    const quality = await open("/quality");
+    await quality.page.locator("[data-testid=pass-rate-chart] svg").first().waitFor();
+    const statuses = await quality.page.locator("[data-testid=status]").allInnerTexts();
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === "pass")).toBe(true);
+  });
+});
+
 describe("explorer", () => {
   it("returns the same count as DuckDB in Node on the same curated file, read with range requests", async () => {
     const lake = createLake(site.config);
