@@ -72,9 +72,14 @@ export async function recordRun(storage: Storage, record: RunRecord): Promise<st
   return key;
 }
 
-/** Every recorded run of a source, oldest first. */
-export async function listRuns(storage: Storage, source: string): Promise<RunRecord[]> {
-  const objects = await storage.list(runsPrefix(source));
+/** Every recorded run of a source (or of every source when omitted), oldest first. */
+export async function listRuns(storage: Storage, source?: string): Promise<RunRecord[]> {
+  const objects =
+    source === undefined
+      ? (await storage.list("landing/")).filter(({ key }) =>
+          /^landing\/source=[^/]+\/_runs\/[^/]+$/.test(key),
+        )
+      : await storage.list(runsPrefix(source));
   const records = await Promise.all(
     objects
       .filter(({ key }) => key.endsWith(".json"))

@@ -36,6 +36,7 @@ describe("JSON API source", () => {
     expect(result).toMatchObject({ pages: 3, created: 3, notModified: 0 });
     expect(await listLanded(lake.storage, "items")).toHaveLength(3);
     const [run] = await listRuns(lake.storage, "items");
+    expect(await listRuns(lake.storage)).toEqual([run]);
     expect(run).toMatchObject({ status: "succeeded", rows: 5, created: 3, kind: "api" });
     expect(run!.bytes).toBeGreaterThan(0);
   });

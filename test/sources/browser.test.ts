@@ -223,6 +223,22 @@ describe("browser source (Chromium)", () => {
     expect((await lake.storage.read(body!)).toString()).toBe('{"quotes": [');
   });
 
+  it("refuses a saved session encrypted under another key, saying the key differs", async () => {
+    const { lake, secrets } = await setup();
+    const dir = secrets.dir;
+    await createSecretStore({ dir, key: randomBytes(32) }).set(
+      sessionSecretName("fixture"),
+      '{"cookies":[],"origins":[]}',
+    );
+    await expect(runBrowserSource({ lake, secrets, browser }, spec())).rejects.toThrow(
+      /cannot decrypt secret 'browser-session-fixture'.*LAKEBOOK_SECRET_KEY differs from the key used to store it/,
+    );
+    expect((await listRuns(lake.storage, "fixture"))[0]).toMatchObject({
+      status: "failed",
+      error: { code: "CONFIG" },
+    });
+  });
+
   it("never writes the password, the TOTP seed or the session cookie to the log", async () => {
     const { lake, secrets } = await setup();
     let log = "";
