@@ -39,7 +39,7 @@ export function sendPage(
   const scriptTag = page.script ? `<script type="module">${page.script}</script>` : "";
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(page.title)} · Lakebook</title><style>${STYLE}</style></head>
+<link rel="icon" href="data:,"><title>${escapeHtml(page.title)} · Lakebook</title><style>${STYLE}</style></head>
 <body${data}>${page.body}${scriptTag}</body></html>
 `;
   const policy = [
@@ -47,7 +47,7 @@ export function sendPage(
     `style-src ${hash(STYLE)}`,
     page.script ? `script-src ${hash(page.script)}` : "script-src 'none'",
     "connect-src 'self'",
-    "img-src 'self'",
+    "img-src 'self' data:",
     "form-action 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
