@@ -201,11 +201,16 @@ export async function runSource<T>(
     };
     const key = await recordRun(storage, record).catch(() => undefined);
     logger.error({ error: { code, message }, record: key }, "source run failed");
-    const where = snapshots.length > 0 ? ` (snapshot: ${snapshots.join(", ")} in ${storage.location})` : "";
-    const mentionsSnapshot = snapshots.every((s) => message.includes(s));
-    throw new SourceError(
-      `source '${source}' failed: ${message}${mentionsSnapshot ? "" : where}; run record ${key ?? "not saved"}`,
-      { cause: error },
-    );
+    // Snapshot keys are lake keys: say which lake, and name any the message does not.
+    const unnamed = snapshots.filter((s) => !message.includes(s));
+    const where =
+      snapshots.length === 0
+        ? ""
+        : unnamed.length > 0
+          ? ` (snapshot: ${unnamed.join(", ")} in ${storage.location})`
+          : ` (snapshots in ${storage.location})`;
+    throw new SourceError(`source '${source}' failed: ${message}${where}; run record ${key ?? "not saved"}`, {
+      cause: error,
+    });
   }
 }
