@@ -9,7 +9,17 @@ import { openTestStore, type TestStore } from "./store.ts";
 let fixture: Fixture;
 let db: TestStore;
 let other: Store;
-const jobs = { noop: async () => undefined };
+const jobs = {
+  noop: async () => undefined,
+  slow: ({ signal }: { signal: AbortSignal }) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, 30_000);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      });
+    }),
+};
 
 beforeAll(async () => {
   fixture = await createFixture();
@@ -80,5 +90,18 @@ describe("scheduler", () => {
     expect(
       runs.every((run) => run.status === "succeeded" && run.triggeredBy === "schedule:every second"),
     ).toBe(true);
+  });
+
+  it("cancels a run that executes on another server", async () => {
+    const [a, b] = twoServers();
+    try {
+      const run = (await a.runner!.trigger({ job: "slow" }))!;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await b.runner!.cancel(run.id, "ada"))?.cancelRequested).toBe(true);
+      const settled = await a.runner!.settled(run.id);
+      expect(settled).toMatchObject({ status: "cancelled", error: "cancelled" });
+    } finally {
+      await Promise.all([a.shutdown(5000), b.shutdown(5000)]);
+    }
   });
 });
