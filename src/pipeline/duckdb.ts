@@ -55,6 +55,17 @@ export async function withDb<T>(
   }
 }
 
+/**
+ * Settings for the zone-to-zone writes: DuckDB's memory is capped so ingesting a file of several
+ * gigabytes stays well under 1.5 GB resident, and larger sorts and joins spill into the write's
+ * scratch folder (removed with it).
+ */
+export function pipelineDbOptions(scratchDir: string): { tempDirectory: string; memoryLimit: string } {
+  return { tempDirectory: scratchDir, memoryLimit: PIPELINE_MEMORY_LIMIT };
+}
+
+export const PIPELINE_MEMORY_LIMIT = "768MB";
+
 /** Quotes an identifier for DuckDB SQL: the one place identifiers are built from names. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

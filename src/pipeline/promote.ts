@@ -22,7 +22,7 @@ import {
   newWriteId,
   normalizeName,
 } from "../lake/index.ts";
-import { type Db, quoteIdentifier, withDb } from "./duckdb.ts";
+import { type Db, pipelineDbOptions, quoteIdentifier, withDb } from "./duckdb.ts";
 import { parquetRelation, writeParquet } from "./parquetFile.ts";
 
 export interface DatasetRef {
@@ -135,7 +135,7 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
       }
       const file = await writeParquet(db, lake, scratch, query, dataKey, { rowGroupSize: step.rowGroupSize });
       return { file, schema, quality };
-    });
+    }, pipelineDbOptions(scratch));
     const manifest = await commitVersion(
       lake.storage,
       step.output.zone,
@@ -167,15 +167,18 @@ export async function promote(lake: Lake, step: PromotionStep): Promise<Promotio
 
 function buildQuery(step: PromotionStep): string {
   let query = step.sql;
+  let sortedBy: string[] = [];
   if (step.key && step.latestBy) {
-    const partition = step.key.map(quoteIdentifier).join(", ");
-    query = `SELECT * EXCLUDE (_lakebook_rank) FROM (
-      SELECT *, row_number() OVER (PARTITION BY ${partition} ORDER BY ${quoteIdentifier(step.latestBy)} DESC) AS _lakebook_rank
-      FROM (${step.sql})
-    ) WHERE _lakebook_rank = 1`;
+    // DISTINCT ON over a sort keeps the latest row per key; unlike a window it spills to disk
+    // in bounded memory, and its output is already sorted by the key.
+    const keys = step.key.map(quoteIdentifier).join(", ");
+    query = `SELECT DISTINCT ON (${keys}) * FROM (${step.sql}) ORDER BY ${keys}, ${quoteIdentifier(step.latestBy)} DESC`;
+    sortedBy = step.key;
   }
-  if (step.orderBy?.length)
-    query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
+  const orderBy = step.orderBy ?? [];
+  const alreadySorted = orderBy.length <= sortedBy.length && orderBy.every((name, i) => sortedBy[i] === name);
+  if (orderBy.length > 0 && !alreadySorted)
+    query = `SELECT * FROM (${query}) ORDER BY ${orderBy.map(quoteIdentifier).join(", ")}`;
   return query;
 }
 
