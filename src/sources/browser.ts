@@ -93,10 +93,13 @@ export async function runBrowserSource(
         const { context: browserContext, restored } = await openContext(browser, context.secrets, source);
         browserContext.setDefaultTimeout(spec.timeoutMs ?? 15_000);
         let logins = 0;
-        // One login at a time: parallel pages that all find the session expired log in once.
+        // One login at a time: parallel pages that all find the session expired log in once, and
+        // a page that was opened before a login finished just reloads with the new session.
         let loginInFlight: Promise<void> | undefined;
-        const ensureLoggedIn = async (page: Page) => {
+        let sessionGeneration = 0;
+        const ensureLoggedIn = async (page: Page, openedInGeneration: number) => {
           if (!login || !(await showsLoginForm(page, login))) return false;
+          if (sessionGeneration > openedInGeneration) return true;
           loginInFlight ??= (async () => {
             logins += 1;
             const loginPage = await browserContext.newPage();
@@ -104,6 +107,7 @@ export async function runBrowserSource(
               await logIn(loginPage, login, context.secrets!, run, now);
               // Saved at once, so a later extraction failure does not cost the next run a login.
               await saveSession(browserContext, context.secrets!, source);
+              sessionGeneration += 1;
             } finally {
               await loginPage.close();
             }
@@ -118,7 +122,15 @@ export async function runBrowserSource(
         const crawl = async (startUrl: string): Promise<BrowserPage[]> => {
           const page = await browserContext.newPage();
           try {
-            return await crawlFrom(page, startUrl, { spec, run, limiter, ensureLoggedIn, maxPages });
+            const generation = () => sessionGeneration;
+            return await crawlFrom(page, startUrl, {
+              spec,
+              run,
+              limiter,
+              ensureLoggedIn,
+              generation,
+              maxPages,
+            });
           } finally {
             await page.close();
           }
@@ -151,7 +163,10 @@ interface CrawlOptions {
   spec: BrowserSourceSpec;
   run: Run;
   limiter: HostLimiter;
-  ensureLoggedIn: (page: Page) => Promise<boolean>;
+  /** Logs in if the page shows the login form; true when the page must be opened again. */
+  ensureLoggedIn: (page: Page, openedInGeneration: number) => Promise<boolean>;
+  /** Counts completed logins, so a page knows whether its session is older than the newest. */
+  generation: () => number;
   maxPages: number;
 }
 
@@ -178,8 +193,9 @@ async function crawlFrom(page: Page, startUrl: string, options: CrawlOptions): P
     };
     page.on("response", onResponse);
     try {
+      const generation = options.generation();
       await navigate(page, url, options);
-      if (await options.ensureLoggedIn(page)) {
+      if (await options.ensureLoggedIn(page, generation)) {
         captured.length = 0;
         await navigate(page, url, options);
       }

@@ -67,6 +67,15 @@ describe("JSON API source", () => {
     expect((changed.items[0] as { version: number }).version).toBe(2);
   });
 
+  it("sends If-Modified-Since from the remembered Last-Modified and reuses the landed copy on 304", async () => {
+    const lake = await newLake(tempDir);
+    const spec = { source: "dated", url: `${site.origin}/api/dated`, itemsPath: "items", http };
+    expect(await runApiSource({ lake }, spec)).toMatchObject({ created: 1, notModified: 0 });
+    const again = await runApiSource({ lake }, spec);
+    expect(site.lastHeaders.get("/api/dated")?.["if-modified-since"]).toBe("Wed, 01 May 2024 00:00:00 GMT");
+    expect(again).toMatchObject({ created: 0, notModified: 1, items: [{ id: 1 }] });
+  });
+
   it("pages by offset and limit until a short page", async () => {
     const lake = await newLake(tempDir);
     const result = await runApiSource(

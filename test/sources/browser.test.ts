@@ -138,6 +138,20 @@ describe("browser source (Chromium)", () => {
     });
   });
 
+  it("extracts several start pages in parallel, keeping their order", async () => {
+    const { lake, secrets } = await setup();
+    const result = await runBrowserSource(
+      { lake, secrets, browser },
+      spec({
+        urls: [`${site.origin}/app/prices?page=3`, `${site.origin}/app/prices?page=2`],
+        nextPage: undefined,
+      }),
+    );
+    expect(result.pages.map((page) => page.rows[0]!.Ticker)).toEqual(["T5", "T3"]);
+    // Both pages found the session missing; one login served them.
+    expect(result.logins).toBe(1);
+  });
+
   it("retries a page that fails twice with 503, then extracts it", async () => {
     const { lake, secrets } = await setup();
     const result = await runBrowserSource(

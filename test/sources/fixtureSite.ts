@@ -174,6 +174,13 @@ export async function startFixtureSite(): Promise<FixtureSite> {
     const next = cursor + 2 < items.length ? String(cursor + 2) : null;
     res.json({ data: pageItems, next_cursor: next });
   });
+  app.get("/api/dated", (req, res) => {
+    const modified = new Date("2024-05-01T00:00:00Z");
+    const since = Date.parse(String(req.headers["if-modified-since"] ?? ""));
+    res.set("last-modified", modified.toUTCString());
+    if (!Number.isNaN(since) && since >= modified.getTime()) return void res.status(304).end();
+    res.json({ items: [{ id: 1 }] });
+  });
   app.get("/api/offset", (req, res) => {
     const offset = Number(req.query.offset ?? 0);
     const limit = Number(req.query.limit ?? 2);
