@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runMarketPipeline, vegaDataPath } from "../../src/demo/marketPipeline.ts";
-import { createLake, listVersionNumbers } from "../../src/lake/index.ts";
+import { collectGarbage, createLake, listVersionNumbers, verifyVersion } from "../../src/lake/index.ts";
 import { readSnapshot } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { type S3Server, startS3Server } from "../lake/s3Server.ts";
@@ -32,6 +32,8 @@ describe("market pipeline on S3", () => {
     const snapshot = await readSnapshot(reader, "curated", "prices");
     expect(snapshot.rows).toHaveLength(expected);
     expect(snapshot.version).toBe(1);
+    expect(await verifyVersion(reader.storage, result.curated)).toEqual([]);
+    expect((await collectGarbage(reader, { graceMs: 0 })).candidates).toEqual([]);
     const again = await runMarketPipeline(lake);
     expect(again.created).toEqual({ stocks: false, sp500: false, staging: false, curated: false });
     expect(await listVersionNumbers(lake.storage, "curated", "prices")).toEqual([1]);
