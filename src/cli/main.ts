@@ -27,6 +27,8 @@ Commands:
   user add|remove|grant|list
                        accounts and roles (viewer, analyst, admin), groups, TOTP; the first user
                        turns access control on ('user --help')
+  secret set|remove <name>
+                       store a source's password, TOTP seed or token, encrypted (LAKEBOOK_SECRET_KEY)
   publish list|rollback|access
                        published builds, rollback to the previous one, access rules by path
 
@@ -49,7 +51,7 @@ interface CommandOptions {
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
 /** Commands that parse every argument after their name themselves (their own options, --help). */
-const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish"]);
+const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret"]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -65,6 +67,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lake: async () => (await import("./commands/lake.ts")).lake,
   user: async () => (await import("./commands/user.ts")).user,
   publish: async () => (await import("./commands/publish.ts")).publish,
+  secret: async () => (await import("./commands/secret.ts")).secret,
 };
 
 export async function main(argv: string[]): Promise<number> {
