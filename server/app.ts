@@ -124,7 +124,10 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
 
   app.get("/metrics", async (req: Request, res: Response) => {
     // Scrapers on the machine itself need no session; from elsewhere, only admins.
-    if (!isLoopback(req.socket.remoteAddress) && !(await access.can(principalOf(res), "admin"))) {
+    // A request relayed by a proxy on this machine comes from loopback too: it counts as remote.
+    const local =
+      isLoopback(req.socket.remoteAddress) && !req.headers["x-forwarded-for"] && !req.headers.forwarded;
+    if (!local && !(await access.can(principalOf(res), "admin"))) {
       throw refusal(principalOf(res), "read /metrics");
     }
     res.setHeader("Content-Type", metrics.registry.contentType);

@@ -83,10 +83,14 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     },
     async recordLoginFailure(name, { now, maxFailures, lockMs }) {
       await client.query(
+        // A lock that has expired starts a fresh count, so one typo afterwards does not re-lock.
         `UPDATE users SET
-           failed_logins = failed_logins + 1,
-           locked_until = CASE WHEN failed_logins + 1 >= $3 THEN $2::timestamptz + ($4 || ' milliseconds')::interval
-                               ELSE locked_until END
+           failed_logins = CASE WHEN locked_until <= $2 THEN 1 ELSE failed_logins + 1 END,
+           locked_until = CASE
+             WHEN (CASE WHEN locked_until <= $2 THEN 1 ELSE failed_logins + 1 END) >= $3
+               THEN $2::timestamptz + ($4 || ' milliseconds')::interval
+             WHEN locked_until <= $2 THEN NULL
+             ELSE locked_until END
          WHERE name = $1`,
         [name, now, maxFailures, String(lockMs)],
       );

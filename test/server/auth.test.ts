@@ -126,6 +126,10 @@ describe("without signing in", () => {
 
   it("keeps the runs page and the metrics of other machines closed", async () => {
     expect((await get("/runs")).status).toBe(302);
+    expect((await get("/metrics", { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(401);
+    expect(
+      (await get("/metrics", { headers: { "x-forwarded-for": "203.0.113.9", cookie: admin.cookie } })).status,
+    ).toBe(200);
   });
 });
 

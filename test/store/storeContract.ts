@@ -68,6 +68,9 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       const locked = await store.maybeUser("lock");
       expect(locked?.failedLogins).toBe(3);
       expect(locked?.lockedUntil?.toISOString()).toBe("2026-01-01T00:01:00.000Z");
+      const later = new Date("2026-01-01T00:02:00Z");
+      await store.recordLoginFailure("lock", { now: later, maxFailures: 3, lockMs: 60_000 });
+      expect(await store.maybeUser("lock")).toMatchObject({ failedLogins: 1, lockedUntil: null });
       await store.clearLoginFailures("lock");
       expect(await store.maybeUser("lock")).toMatchObject({ failedLogins: 0, lockedUntil: null });
       await store.removeUser("lock");
