@@ -70,6 +70,17 @@ export function createPageCache(maxBytes = 64 * 1024 * 1024): PageCache {
   };
 }
 
+const stampedPages = new WeakMap<CachedPage, { tag: string; body: Buffer }>();
+
+/** The page with the build stamp, made once per page and stamp rather than per request. */
+function stamped(page: CachedPage, stamp: StampTransform): Buffer {
+  const known = stampedPages.get(page);
+  if (known?.tag === stamp.tag) return known.body;
+  const body = stamp.apply(page.content);
+  stampedPages.set(page, { tag: stamp.tag, body });
+  return body;
+}
+
 /** Answers a page from memory: 200 (or 304 for a matching validator), HEAD without a body. */
 export function sendCachedPage(
   req: Request,
@@ -93,7 +104,7 @@ export function sendCachedPage(
     res.status(304).end();
     return;
   }
-  const body = stamp ? stamp.apply(page.content) : page.content;
+  const body = stamp ? stamped(page, stamp) : page.content;
   res.status(200);
   res.setHeader("Content-Type", "text/html; charset=utf-8");
   res.setHeader("Accept-Ranges", "bytes");
