@@ -5,13 +5,14 @@
  * - Data files under `<zone>/<dataset>/data/` that no manifest names (live or archived): a writer
  *   died or lost its commit race after uploading them.
  * - Landing bytes without a provenance record: a crash between the two writes of `landBytes`.
- * - Local leftovers under `<lakeDir>/.tmp/` (scratch folders, temporary files).
+ * - Local leftovers under `<lakeDir>/.tmp/` (scratch folders, temporary files), and for remote
+ *   backends cached copies of objects that no longer exist (archived, collected, replaced).
  *
  * Only objects older than the grace period are candidates, so a write in progress (its files are
  * fresh, its manifest not yet committed) is never collected. Dry-run by default: `apply` deletes.
  */
 import { readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { TEMP_DIR } from "./fsStorage.ts";
 import type { Lake } from "./lake.ts";
 import type { Manifest } from "./manifest.ts";
@@ -98,6 +99,26 @@ export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promi
     });
   }
 
+  if (storage.cacheDir) {
+    const existing = new Set((await storage.list("")).map((o) => o.key));
+    for (const { path, relativePath, bytes, modified } of await walkFiles(storage.cacheDir)) {
+      if (modified > cutoff) continue;
+      const segments = relativePath.split(sep);
+      const file = segments.pop() ?? "";
+      const key = [...segments, file.replace(/^[A-Za-z0-9-]*?-/, "")].join("/");
+      if (file.endsWith(".part") || !existing.has(key)) {
+        candidates.push({
+          where: "local",
+          key: relative(lake.lakeDir, path),
+          bytes,
+          reason: file.endsWith(".part")
+            ? "unfinished download"
+            : "cached copy of an object that no longer exists",
+        });
+      }
+    }
+  }
+
   const tempDir = join(lake.lakeDir, TEMP_DIR);
   for (const name of await readdir(tempDir).catch(() => [] as string[])) {
     const path = join(tempDir, name);
@@ -122,6 +143,30 @@ export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promi
     candidates,
     bytes: candidates.reduce((sum, c) => sum + c.bytes, 0),
   };
+}
+
+async function walkFiles(
+  root: string,
+): Promise<{ path: string; relativePath: string; bytes: number; modified: number }[]> {
+  const files: { path: string; relativePath: string; bytes: number; modified: number }[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) {
+        const info = await stat(path).catch(() => undefined);
+        if (info)
+          files.push({
+            path,
+            relativePath: relative(root, path),
+            bytes: info.size,
+            modified: info.mtime.getTime(),
+          });
+      }
+    }
+  };
+  await walk(root);
+  return files;
 }
 
 async function sizeOf(path: string): Promise<number> {

@@ -55,7 +55,7 @@ class S3Storage implements Storage {
   readonly location: string;
   readonly #options: S3Options;
   readonly #prefix: string;
-  readonly #cacheDir: string;
+  readonly cacheDir: string;
   readonly #lock: CommitLock;
   #client: Promise<Client> | undefined;
 
@@ -63,13 +63,7 @@ class S3Storage implements Storage {
     this.#options = options;
     this.#prefix = options.prefix === "" ? "" : normalizePrefix(options.prefix.replace(/\/*$/, "/"));
     this.location = `s3://${options.bucket}/${this.#prefix}`;
-    this.#cacheDir = join(
-      lakeDir,
-      ".cache",
-      "s3",
-      options.bucket,
-      ...this.#prefix.split("/").filter(Boolean),
-    );
+    this.cacheDir = join(lakeDir, ".cache", "s3", options.bucket, ...this.#prefix.split("/").filter(Boolean));
     this.#lock = lock;
   }
 
@@ -257,7 +251,7 @@ class S3Storage implements Storage {
   #cachePath(key: string, etag: string): string {
     const segments = normalizeKey(key).split("/");
     const file = segments.pop() as string;
-    return join(this.#cacheDir, ...segments, `${etag.replace(/[^A-Za-z0-9-]/g, "")}-${file}`);
+    return join(this.cacheDir, ...segments, `${etag.replace(/[^A-Za-z0-9-]/g, "")}-${file}`);
   }
 
   async localPath(key: string): Promise<string> {

@@ -21,6 +21,11 @@ export interface ObjectInfo {
 export interface Storage {
   /** A short description for messages, e.g. "file:/srv/lake" or "s3://bucket/prefix". */
   readonly location: string;
+  /**
+   * Remote backends only: the local folder of downloaded copies, laid out as
+   * `<key folders>/<etag>-<file name>`; `lake gc` prunes copies of objects that no longer exist.
+   */
+  readonly cacheDir?: string;
   read(key: string): Promise<Buffer>;
   /** Reads the object or returns undefined when it does not exist. */
   maybeRead(key: string): Promise<Buffer | undefined>;

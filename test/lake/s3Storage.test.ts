@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError, StorageError } from "../../src/errors.ts";
-import { createLake, createS3Storage, landBytes, listVersionNumbers } from "../../src/lake/index.ts";
+import {
+  collectGarbage,
+  createLake,
+  createS3Storage,
+  landBytes,
+  listVersionNumbers,
+} from "../../src/lake/index.ts";
 import { ingestCsv } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { type S3Server, startS3Server } from "./s3Server.ts";
@@ -62,6 +68,22 @@ describe("S3 storage", () => {
     const second = await storage.localPath("raw/d/f.txt");
     expect(second).not.toBe(first);
     expect(await readFile(second, "utf8")).toBe("two!");
+  });
+
+  it("gc prunes cached copies of objects that no longer exist and keeps the others", async () => {
+    const lakeDir = await tempDir();
+    const lake = createLake({ lakeDir, storage: server.config() });
+    await lake.storage.write("raw/d/data/gone.parquet", "old");
+    await lake.storage.write("raw/d/data/kept.parquet", "kept");
+    const gone = await lake.storage.localPath("raw/d/data/gone.parquet");
+    const kept = await lake.storage.localPath("raw/d/data/kept.parquet");
+    await lake.storage.delete("raw/d/data/gone.parquet");
+    const result = await collectGarbage(lake, { graceMs: 0, apply: true });
+    expect(
+      result.candidates.filter((c) => c.where === "local").map((c) => [join(lakeDir, c.key), c.reason]),
+    ).toEqual([[gone, "cached copy of an object that no longer exists"]]);
+    await expect(readFile(gone)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await readFile(kept, "utf8")).toBe("kept");
   });
 
   it("refuses to ingest a 0-byte landed object with a clear error and leaves the lake unchanged", async () => {
