@@ -11,6 +11,7 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
+import { retryOnConflict } from "./retry.ts";
 import {
   type DataFile,
   type Lake,
@@ -59,11 +60,24 @@ export interface IngestOptions {
   sourceRun?: string;
 }
 
+/**
+ * Ingests a landed CSV file as the next raw version. When another writer commits the dataset
+ * first (a typed VersionConflictError), the ingest is redone on the new head, up to 3 attempts.
+ */
 export async function ingestCsv(
   lake: Lake,
   landing: Provenance,
   spec: CsvIngestSpec,
   options: IngestOptions = {},
+): Promise<IngestResult> {
+  return retryOnConflict(() => ingestOnce(lake, landing, spec, options));
+}
+
+async function ingestOnce(
+  lake: Lake,
+  landing: Provenance,
+  spec: CsvIngestSpec,
+  options: IngestOptions,
 ): Promise<IngestResult> {
   const dataset = normalizeName(spec.dataset);
   const head = await maybeHead(lake.storage, "raw", dataset);
@@ -81,7 +95,9 @@ export async function ingestCsv(
     "data",
     `source=${landing.source}`,
     `date=${date}`,
-    `${landing.sha256}.parquet`,
+    // Never reused: a concurrent or crashed ingest of the same landing cannot overwrite a
+    // committed file (the landing is identified by the partition's sha256, not the key).
+    `${landing.sha256.slice(0, 16)}-${writeId}.parquet`,
   );
   const rejectsKey = joinKey("raw", dataset, "data", writeId, "rejects.json");
   const scratch = await lake.scratch();

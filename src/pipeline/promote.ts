@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
  * type is rejected, naming the columns, unless the step allows it.
  */
 import { DataError } from "../errors.ts";
+import { retryOnConflict } from "./retry.ts";
 import {
   type ColumnSchema,
   type InputRef,
@@ -77,7 +78,16 @@ export interface PromotionResult {
   created: boolean;
 }
 
+/**
+ * Runs a step as the next version of its output. When another writer commits the output first
+ * (a typed VersionConflictError), the step is recomputed on the new head, up to 3 attempts: a
+ * concurrent run of the same step then finds the output up to date and commits nothing.
+ */
 export async function promote(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
+  return retryOnConflict(() => promoteOnce(lake, step));
+}
+
+async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
   const outputDataset = normalizeName(step.output.dataset);
   const inputs: { alias: string; manifest: Manifest }[] = [];
   for (const [alias, ref] of Object.entries(step.inputs)) {

@@ -1,41 +1,68 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MARKET_STEPS, runMarketPipeline } from "../../src/demo/marketPipeline.ts";
-import { VersionConflictError } from "../../src/errors.ts";
+import { MARKET_STEPS, STOCKS, runMarketPipeline } from "../../src/demo/marketPipeline.ts";
 import {
-  collectGarbage,
   createLake,
+  landBytes,
   listVersionNumbers,
   maybeHead,
+  readManifest,
   verifyVersion,
 } from "../../src/lake/index.ts";
-import { type PromotionStep, promote } from "../../src/pipeline/index.ts";
+import { type PromotionStep, ingestCsv, promote } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
 const tempDir = useTempDirs();
 
-describe("concurrent promotions", () => {
-  it("commit one version; the other writer gets a typed conflict and its file is left for gc", async () => {
+describe("concurrent writers", () => {
+  it("two runs of the same promotion commit one version; the later finds it up to date", async () => {
     const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
-    const { staging } = await runMarketPipeline(lake);
+    await runMarketPipeline(lake);
+    const step = {
+      ...(MARKET_STEPS[1] as PromotionStep),
+      output: { zone: "curated" as const, dataset: "prices_copy" },
+    };
+    const results = await Promise.all([promote(lake, step), promote(lake, step)]);
+    expect(results.map((r) => r.created).sort()).toEqual([false, true]);
+    expect(results[0]?.manifest.version).toBe(1);
+    expect(results[1]?.manifest.version).toBe(1);
+    expect(await listVersionNumbers(lake.storage, "curated", "prices_copy")).toEqual([1]);
+  });
+
+  it("two different promotions of one output commit one after the other, never a mixed version", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    await runMarketPipeline(lake);
     const curatedStep = MARKET_STEPS[1] as PromotionStep;
-    // Two writers with different SQL, both based on curated v1.
     const a = { ...curatedStep, sql: "SELECT ticker, date, close FROM prices WHERE ticker <> 'SPX'" };
     const b = { ...curatedStep, sql: "SELECT ticker, date, close FROM prices WHERE ticker <> 'IBM'" };
-    const results = await Promise.allSettled([promote(lake, a), promote(lake, b)]);
-    const won = results.filter((r) => r.status === "fulfilled");
-    const lost = results.filter((r) => r.status === "rejected");
-    expect(won).toHaveLength(1);
-    expect(lost).toHaveLength(1);
-    expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflictError);
-    expect((lost[0] as PromiseRejectedResult).reason.message).toMatch(
-      /another writer committed it first|rerun the step/,
+    const [ra, rb] = await Promise.all([promote(lake, a), promote(lake, b)]);
+    expect([ra?.manifest.version, rb?.manifest.version].sort()).toEqual([2, 3]);
+    expect(await listVersionNumbers(lake.storage, "curated", "prices")).toEqual([1, 2, 3]);
+    for (const version of [2, 3]) {
+      const manifest = await readManifest(lake.storage, "curated", "prices", version);
+      expect(manifest.parent).toBe(version - 1);
+      expect(await verifyVersion(lake.storage, manifest)).toEqual([]);
+    }
+  });
+
+  it("two ingests of different files into one raw dataset both land, each once", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    const land = (csv: string) =>
+      landBytes(lake.storage, {
+        source: "feed",
+        origin: "test",
+        data: Buffer.from(csv),
+        extension: "csv",
+        contentType: "text/csv",
+      });
+    const one = await land("symbol,date,price\nA,Jan 1 2000,1\n");
+    const two = await land("symbol,date,price\nB,Jan 1 2000,2\nC,Jan 1 2000,3\n");
+    await Promise.all([ingestCsv(lake, one.record, STOCKS), ingestCsv(lake, two.record, STOCKS)]);
+    const head = await maybeHead(lake.storage, "raw", "vega_stocks");
+    expect(head?.version).toBe(2);
+    expect(head?.rowCount).toBe(3);
+    expect(head?.lineage.landing.map((l) => l.sha256).sort()).toEqual(
+      [one.record.sha256, two.record.sha256].sort(),
     );
-    expect(await listVersionNumbers(lake.storage, "curated", "prices")).toEqual([1, 2]);
-    const head = await maybeHead(lake.storage, "curated", "prices");
-    expect(head?.rowCount).toBeLessThan(staging.rowCount);
-    expect(await verifyVersion(lake.storage, head!)).toEqual([]);
-    const garbage = await collectGarbage(lake, { graceMs: 0 });
-    expect(garbage.candidates.filter((c) => c.where === "store")).toHaveLength(1);
   });
 });
