@@ -5,8 +5,9 @@
  * silently: they are written with their line numbers to a rejects file beside the version and
  * counted in its manifest.
  *
- * Idempotence: the data file of a landing is keyed by its sha256, so re-ingesting the same bytes
- * finds the file already in the raw head and commits nothing.
+ * Idempotence: a data file records the sha256 of its landing (partition `landing`), so
+ * re-ingesting the same bytes finds it in the raw head and commits nothing. Data file keys are
+ * never reused, so no write can overwrite a file a committed version names.
  */
 import { open } from "node:fs/promises";
 import { join } from "node:path";
