@@ -1,6 +1,12 @@
 import type { NextFunction, Request, Response } from "express";
 import helmet from "helmet";
-import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
+import { NO_CONTENT_POLICY, pagePolicy } from "../contentSecurityPolicy.ts";
+
+/**
+ * Scripts get the page policy without inline hashes: a dedicated worker (DuckDB-WASM's) runs
+ * under the CSP of its own script response, and must compile WebAssembly and fetch same-origin.
+ */
+const SCRIPT_POLICY = pagePolicy([]);
 
 /**
  * Headers every response carries, from helmet: nosniff, frame options, HSTS (ignored by browsers
@@ -14,9 +20,9 @@ import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
  */
 export function securityHeaders() {
   const headers = helmetHeaders();
-  return function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  return function securityHeaders(req: Request, res: Response, next: NextFunction): void {
     for (const [name, value] of headers) res.setHeader(name, value);
-    res.setHeader("Content-Security-Policy", NO_CONTENT_POLICY);
+    res.setHeader("Content-Security-Policy", req.path.endsWith(".js") ? SCRIPT_POLICY : NO_CONTENT_POLICY);
     next();
   };
 }

@@ -133,6 +133,17 @@ describe("hashed assets", () => {
     expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
   });
 
+  it("lets scripts run as workers that compile WebAssembly (DuckDB-WASM's worker runs under its script's policy)", async () => {
+    const policy =
+      (await get("/_npm/lib@1.0.0/index.abc123.js")).headers.get("content-security-policy") ?? "";
+    expect(policy).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(policy).toContain("connect-src 'self'");
+    expect(policy).not.toContain("default-src 'none'");
+    expect((await get("/_file/data/sales.abc123.csv")).headers.get("content-security-policy")).toContain(
+      "default-src 'none'",
+    );
+  });
+
   it("does not mark a missing asset immutable", async () => {
     const response = await get("/_observablehq/missing.js");
     expect(response.status).toBe(404);
