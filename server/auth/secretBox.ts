@@ -5,23 +5,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { ConfigError } from "../../src/errors.ts";
 
-export function parseSecretKey(secretKey: string | undefined): Buffer {
-  if (secretKey === undefined) {
-    throw new ConfigError(
-      "no secret key to encrypt TOTP seeds with: set LAKEBOOK_SECRET_KEY to 32 random bytes " +
-        "(e.g. `openssl rand -base64 32`) for the server and the CLI",
-    );
-  }
-  const key = /^[0-9a-f]{64}$/i.test(secretKey)
-    ? Buffer.from(secretKey, "hex")
-    : Buffer.from(secretKey, "base64");
-  if (key.length !== 32) {
-    throw new ConfigError(
-      "LAKEBOOK_SECRET_KEY must be 32 bytes in base64 or hex: use `openssl rand -base64 32`",
-    );
-  }
-  return key;
-}
+/** One key format and one set of messages for every secret Lakebook keeps (see src/sources/secrets.ts). */
+export { parseSecretKey } from "../../src/sources/index.ts";
 
 export function seal(plaintext: string, key: Buffer): string {
   const iv = randomBytes(12);

@@ -10,23 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { type Config, normalizeConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
+import { launchChromium } from "../../src/sources/index.ts";
 import { type RunningServer, startServer } from "../../server/index.ts";
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 export interface E2eSite {
   config: Config;
@@ -67,7 +58,7 @@ export async function startE2eSite(): Promise<E2eSite> {
   if (!result.ok) throw new Error(`the offline build failed: ${JSON.stringify(result.error)}`);
 
   const server = await startServer(config, { logger: silentLogger });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const origin = new URL(server.url).origin;
   return {
     config,

@@ -3,9 +3,9 @@
  * the terminal without echo, or from stdin when piped (`printf '%s' "$PW" | lakebook user add ...`),
  * never from the command line where `ps` and shell history would show them.
  */
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { configFromEnv } from "../../config.ts";
+import { readHiddenInput } from "../hiddenInput.ts";
 import { CliError } from "../../errors.ts";
 import { openStore, ROLES, type Role, type Store } from "../../store/index.ts";
 import { hashPassword, passwordProblem } from "../../../server/auth/password.ts";
@@ -161,27 +161,7 @@ function parseGroups(value: string | undefined): string[] | undefined {
 
 /** A password from the terminal (not echoed) or from stdin when it is piped. */
 async function readPassword(prompt: string): Promise<string> {
-  let password: string;
-  if (process.stdin.isTTY) {
-    password = await new Promise<string>((resolve) => {
-      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
-      const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput;
-      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-        if (s.includes(prompt)) write.call(rl, prompt);
-      };
-      rl.question(prompt, (answer) => {
-        rl.close();
-        process.stdout.write("\n");
-        resolve(answer);
-      });
-    });
-  } else {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    password = Buffer.concat(chunks)
-      .toString("utf8")
-      .replace(/\r?\n$/, "");
-  }
+  const password = await readHiddenInput(prompt);
   const problem = passwordProblem(password);
   if (problem) throw new CliError(`password not accepted: ${problem}`);
   return password;
