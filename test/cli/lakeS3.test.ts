@@ -1,11 +1,11 @@
 /** The lake commands against an S3-compatible server (s3rver on loopback), configured by env. */
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3StorageConfig } from "../../src/config.ts";
+import { closedPort } from "../helpers/closedPort.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { type S3Server, startS3Server } from "../lake/s3Server.ts";
 
@@ -36,14 +36,6 @@ function lakebook(lakeDir: string, s3: S3StorageConfig, args: string[]) {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 describe("lake commands on S3", () => {

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import {
   listVersionNumbers,
 } from "../../src/lake/index.ts";
 import { ingestCsv } from "../../src/pipeline/index.ts";
+import { closedPort } from "../helpers/closedPort.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { type S3Server, startS3Server } from "./s3Server.ts";
 import { describeStorageContract } from "./storageContract.ts";
@@ -31,15 +31,6 @@ afterAll(async () => {
 describeStorageContract("S3 (s3rver on loopback)", async () =>
   createS3Storage(server.config(), { lakeDir: await tempDir() }),
 );
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe("S3 storage", () => {
   it("stores and lists a 0-byte object", async () => {
