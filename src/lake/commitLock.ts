@@ -7,7 +7,7 @@
  * every writer on one machine that shares the lake folder (processes and concurrent calls alike).
  * A lock whose owner process is gone (killed mid-commit) is taken over. Writers on several
  * machines must share a lock that all of them see, e.g. one held in the record store (PostgreSQL
- * advisory locks): pass it as `CommitLock` to the S3 backend.
+ * advisory locks, pgCommitLock.ts), which `createLake` uses whenever DATABASE_URL is set.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { link, mkdir, open, readFile, rename, rm } from "node:fs/promises";

@@ -5,6 +5,7 @@ export { normalizeName, normalizeKey, joinKey } from "./names.ts";
 export { createFsStorage } from "./fsStorage.ts";
 export { createS3Storage, type S3Options } from "./s3Storage.ts";
 export { createFileCommitLock, type CommitLock } from "./commitLock.ts";
+export { createPgCommitLock, type PgCommitLock } from "./pgCommitLock.ts";
 export { createLake, newWriteId, type Lake, type LakeOptions } from "./lake.ts";
 export {
   commitVersion,

@@ -10,6 +10,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { StorageConfig } from "../config.ts";
 import type { CommitLock } from "./commitLock.ts";
+import { createPgCommitLock } from "./pgCommitLock.ts";
 import { TEMP_DIR, createFsStorage } from "./fsStorage.ts";
 import { createS3Storage } from "./s3Storage.ts";
 import type { Storage } from "./storage.ts";
@@ -27,15 +28,25 @@ export interface LakeOptions {
   lakeDir: string;
   /** Where the lake lives; the filesystem under `lakeDir` when omitted. */
   storage?: StorageConfig;
-  /** Commit lock for S3 servers without conditional PUT (default: a file lock under lakeDir). */
+  /**
+   * Commit lock for S3 servers without conditional PUT. Default: a PostgreSQL advisory lock when
+   * `databaseUrl` is set (shared by every machine writing the lake), else a file lock under lakeDir
+   * (one machine).
+   */
   commitLock?: CommitLock;
+  /** The record store's database (Config.databaseUrl), which also holds S3 commit locks. */
+  databaseUrl?: string;
 }
 
 export function createLake(options: LakeOptions): Lake {
   const lakeDir = resolve(options.lakeDir);
   const storage =
     options.storage?.kind === "s3"
-      ? createS3Storage(options.storage, { lakeDir, lock: options.commitLock })
+      ? createS3Storage(options.storage, {
+          lakeDir,
+          lock:
+            options.commitLock ?? (options.databaseUrl ? createPgCommitLock(options.databaseUrl) : undefined),
+        })
       : createFsStorage(lakeDir);
   return {
     storage,

@@ -9,8 +9,9 @@
  *   holding a commit lock. Servers that honour the header (AWS S3, current MinIO) refuse the second
  *   writer with 412 even across machines; on servers that ignore it (s3rver, old MinIO) the lock is
  *   what serializes commits, so every writer must share it: the default file lock under
- *   `<lakeDir>/.locks/` covers every process on one machine; several machines need a shared lock
- *   (the record store's) passed as `lock`.
+ *   `<lakeDir>/.locks/` covers every process on one machine; several machines share the record
+ *   store's PostgreSQL advisory lock (pgCommitLock.ts), which `createLake` passes as `lock` when a
+ *   database is configured.
  * - Consistent listing: S3 lists are strongly consistent; nothing temporary is ever stored in the
  *   bucket (staging happens on local disk), so `list` shows only committed objects.
  * - DuckDB reads local files only (httpfs cannot be installed offline): `localPath` downloads an
