@@ -339,6 +339,10 @@ function maybeString(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
 
+function maybeNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
 function jsonArray(value: unknown): string[] {
   const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
   return Array.isArray(parsed) ? parsed.map(String) : [];
@@ -391,7 +395,7 @@ function toBuild(row: Row): BuildRecord {
     runId: maybeString(row.run_id),
     startedAt: date(row.started_at),
     finishedAt: maybeDate(row.finished_at),
-    durationMs: row.duration_ms === null || row.duration_ms === undefined ? null : Number(row.duration_ms),
+    durationMs: maybeNumber(row.duration_ms),
     dataVersions: jsonObject(row.data_versions) as Record<string, number>,
     error: maybeString(row.error),
   };
@@ -410,7 +414,7 @@ function toRun(row: Row): Run {
     cancelRequested: Boolean(row.cancel_requested),
     triggeredBy: maybeString(row.triggered_by),
     alertUrl: maybeString(row.alert_url),
-    progress: row.progress === null || row.progress === undefined ? null : Number(row.progress),
+    progress: maybeNumber(row.progress),
     error: maybeString(row.error),
     createdAt: date(row.created_at),
     startedAt: maybeDate(row.started_at),
