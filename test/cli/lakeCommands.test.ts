@@ -2,33 +2,21 @@
  * The lake commands as users run them: `node bin/lakebook.js ...` in a child process with
  * LAKEBOOK_LAKE_DIR set to a temporary lake; assertions on exit codes and output.
  */
-import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { type CliRun, runLakebook } from "../helpers/cli.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
 const tempDir = useTempDirs();
-const BIN = fileURLToPath(new URL("../../bin/lakebook.js", import.meta.url));
 const STOCK_COLUMNS = "symbol:VARCHAR,date:DATE:%b %d %Y,price:DECIMAL(18,4)";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function lakebook(lakeDir: string, args: string[]): Promise<Run> {
+function lakebook(lakeDir: string, args: string[]): Promise<CliRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, LAKEBOOK_LAKE_DIR: lakeDir, TZ: "UTC" };
   for (const name of Object.keys(env)) if (name.startsWith("LAKEBOOK_S3_")) delete env[name];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return runLakebook(args, { env });
 }
 
 async function csvFile(content: string): Promise<string> {

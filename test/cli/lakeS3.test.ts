@@ -1,16 +1,14 @@
 /** The lake commands against an S3-compatible server (s3rver on loopback), configured by env. */
-import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3StorageConfig } from "../../src/config.ts";
+import { runLakebook } from "../helpers/cli.ts";
 import { closedPort } from "../helpers/closedPort.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { type S3Server, startS3Server } from "../lake/s3Server.ts";
 
 const tempDir = useTempDirs();
-const BIN = fileURLToPath(new URL("../../bin/lakebook.js", import.meta.url));
 let server: S3Server;
 
 beforeAll(async () => {
@@ -31,11 +29,7 @@ function lakebook(lakeDir: string, s3: S3StorageConfig, args: string[]) {
     LAKEBOOK_S3_ACCESS_KEY: s3.accessKey,
     LAKEBOOK_S3_SECRET_KEY: s3.secretKey,
   };
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [BIN, ...args], { env }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
+  return runLakebook(args, { env });
 }
 
 describe("lake commands on S3", () => {

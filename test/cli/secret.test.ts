@@ -1,26 +1,16 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { normalizeConfig } from "../../src/config.ts";
 import { secretStoreFromConfig } from "../../src/sources/index.ts";
+import { runLakebook } from "../helpers/cli.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const tempDir = useTempDirs();
 
 function lakebook(args: string[], env: Record<string, string>, stdin: string) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ["bin/lakebook.js", ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(stdin);
-  });
+  return runLakebook(args, { env: { ...process.env, ...env }, stdin });
 }
 
 describe("lakebook secret", () => {

@@ -1,20 +1,7 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runLakebook } from "../helpers/cli.ts";
 
-const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-async function lakebook(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["bin/lakebook.js", ...args], { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
-    return { code, stdout, stderr };
-  }
-}
+const lakebook = (...args: string[]) => runLakebook(args);
 
 describe("lakebook command line", () => {
   it("prints the commands with --help and exits 0", async () => {
