@@ -4,20 +4,16 @@
  * headless Debian Chromium. Every page a test opens records off-origin requests and console
  * errors, which the tests assert are empty.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { type Config, normalizeConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { launchChromium } from "../../src/sources/index.ts";
 import { type RunningServer, startServer } from "../../server/index.ts";
-
-const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+import { REPO_ROOT } from "../helpers/cli.ts";
+import { buildOffline } from "../helpers/offlineBuild.ts";
 
 export interface E2eSite {
   config: Config;
@@ -43,19 +39,8 @@ export async function startE2eSite(): Promise<E2eSite> {
     siteDir: join(dir, "site"),
     port: 0,
   });
-  const script = `ip link set lo up && exec "${process.execPath}" --import tsx test/e2e/buildProject.ts "${config.lakeDir}" "${config.siteDir}"`;
-  let stdout: string;
-  try {
-    ({ stdout } = await run("unshare", ["--net", "sh", "-c", script], { cwd: REPO_ROOT, timeout: 180_000 }));
-  } catch (error) {
-    const output = (error as { stdout?: string; stderr?: string }).stdout ?? "";
-    throw new Error(
-      `the offline build of the notebooks failed (it runs under 'unshare --net' as root; install util-linux and iproute2): ${output.trim().split("\n").pop() ?? (error as Error).message}`,
-      { cause: error },
-    );
-  }
-  const result = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
-  if (!result.ok) throw new Error(`the offline build failed: ${JSON.stringify(result.error)}`);
+  const built = await buildOffline(REPO_ROOT, { lakeDir: config.lakeDir, siteDir: config.siteDir });
+  if (!built.ok) throw new Error(`the offline build of the notebooks failed: ${JSON.stringify(built.error)}`);
 
   const server = await startServer(config, { logger: silentLogger });
   const browser = await launchChromium();

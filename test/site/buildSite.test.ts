@@ -1,42 +1,11 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuildError } from "../../src/errors.ts";
 import { buildSite, findOffOriginReferences, listBuilds, vendorNpmCache } from "../../src/site/index.ts";
-import { REPO_ROOT, createSiteFixture, type SiteFixture } from "./fixture.ts";
-
-const run = promisify(execFile);
-
-/** Builds in a child process inside a fresh network namespace with only loopback up. */
-async function buildOffline(
-  root: string,
-): Promise<{ ok: boolean; result?: { buildId: string }; error?: unknown }> {
-  const script = `ip link set lo up && exec "${process.execPath}" --import tsx test/site/buildInChild.ts "${root}"`;
-  try {
-    const { stdout } = await run("unshare", ["--net", "sh", "-c", script], {
-      cwd: REPO_ROOT,
-      timeout: 120_000,
-    });
-    return JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
-  } catch (error) {
-    const stdout = (error as { stdout?: string }).stdout ?? "";
-    const last = stdout.trim().split("\n").pop();
-    if (last?.startsWith("{")) return JSON.parse(last);
-    throw error;
-  }
-}
-
-async function canIsolateNetwork(): Promise<string | undefined> {
-  try {
-    await run("unshare", ["--net", "sh", "-c", "ip link set lo up"]);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
+import { buildOffline, networkIsolationProblem } from "../helpers/offlineBuild.ts";
+import { createSiteFixture, type SiteFixture } from "./fixture.ts";
 
 describe("buildSite", () => {
   let fixture: SiteFixture;
@@ -46,7 +15,7 @@ describe("buildSite", () => {
     fixture = await createSiteFixture();
     // Vendoring is shared by every build below; the builds find it fresh.
     await vendorNpmCache(fixture.config.notebooksDir);
-    const problem = await canIsolateNetwork();
+    const problem = await networkIsolationProblem();
     if (problem) {
       throw new Error(
         `cannot create a network namespace (${problem}): run the tests as root with util-linux (unshare) and iproute2 (ip) installed`,
