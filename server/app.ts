@@ -98,6 +98,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   // Bodies built by res.send (errors, redirects) get no ETag; files carry their own.
   app.set("etag", false);
   app.set("query parser", "simple");
+  app.set("trust proxy", config.trustProxy);
 
   app.use(requestId());
   app.use(requestLogger(logger));

@@ -2,6 +2,7 @@
  * Lakebook configuration: the only module that reads `process.env`. Everything else receives a
  * frozen `Config`, so tests build one with `normalizeConfig({...})` and no environment.
  */
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "./errors.ts";
@@ -21,6 +22,36 @@ const s3Schema = z
   .strict();
 
 const storageSchema = z.discriminatedUnion("kind", [z.object({ kind: z.literal("fs") }).strict(), s3Schema]);
+
+/** The named ranges Express's `trust proxy` knows. */
+const PROXY_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** `10.0.0.1`, `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `fd00::/8`, or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = "", prefix, ...rest] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (/^\d{1,3}$/.test(prefix)) return Number(prefix) >= 1 && Number(prefix) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(prefix) === 4;
+}
+
+/**
+ * Which proxies in front of the server may name the client in X-Forwarded-For: none (false),
+ * the nearest `n` hops, or the proxies at these addresses, CIDR ranges or named ranges.
+ */
+const trustProxySchema = z.union([
+  z.literal(false),
+  z.number().int().min(1).max(100),
+  z
+    .array(
+      z.string().refine(isProxyAddress, {
+        message: "use an IP address, a CIDR range (10.0.0.0/8) or loopback, linklocal, uniquelocal",
+      }),
+    )
+    .min(1),
+]);
 
 const configSchema = z
   .object({
@@ -44,11 +75,17 @@ const configSchema = z
     secretKey: z.string().optional(),
     /** A site meant to be open: no login for reading. */
     publicMode: z.boolean(),
+    /**
+     * Proxies whose X-Forwarded-For names the client (Express's `trust proxy`): the address
+     * the login rate limit and the audit log see. false (default): the socket's address.
+     */
+    trustProxy: trustProxySchema,
   })
   .strict();
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type StorageConfig = z.infer<typeof storageSchema>;
+export type TrustProxy = z.infer<typeof trustProxySchema>;
 export type S3StorageConfig = z.infer<typeof s3Schema>;
 
 /** Typed helper for config files and tests. */
@@ -75,6 +112,7 @@ export function normalizeConfig(spec: unknown = {}): Config {
     host: input.host ?? "127.0.0.1",
     port: input.port ?? 3000,
     publicMode: input.publicMode ?? false,
+    trustProxy: input.trustProxy ?? false,
   };
   const parsed = configSchema.safeParse(withDefaults);
   if (!parsed.success) {
@@ -86,9 +124,9 @@ export function normalizeConfig(spec: unknown = {}): Config {
 
 /**
  * Reads the environment: LAKEBOOK_ROOT, LAKEBOOK_LAKE_DIR, LAKEBOOK_SITE_DIR, HOST, PORT,
- * DATABASE_URL, LAKEBOOK_SECRET_KEY, LAKEBOOK_PUBLIC, and for the S3 lake LAKEBOOK_S3_ENDPOINT,
- * LAKEBOOK_S3_BUCKET, LAKEBOOK_S3_PREFIX, LAKEBOOK_S3_REGION, LAKEBOOK_S3_ACCESS_KEY,
- * LAKEBOOK_S3_SECRET_KEY (setting the endpoint switches the lake to S3).
+ * DATABASE_URL, LAKEBOOK_SECRET_KEY, LAKEBOOK_PUBLIC, LAKEBOOK_TRUST_PROXY, and for the S3 lake
+ * LAKEBOOK_S3_ENDPOINT, LAKEBOOK_S3_BUCKET, LAKEBOOK_S3_PREFIX, LAKEBOOK_S3_REGION,
+ * LAKEBOOK_S3_ACCESS_KEY, LAKEBOOK_S3_SECRET_KEY (setting the endpoint switches the lake to S3).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const port = env.PORT === undefined || env.PORT === "" ? undefined : Number(env.PORT);
@@ -116,6 +154,34 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     ...(env.DATABASE_URL && { databaseUrl: env.DATABASE_URL }),
     ...(env.LAKEBOOK_SECRET_KEY && { secretKey: env.LAKEBOOK_SECRET_KEY }),
     ...(env.LAKEBOOK_PUBLIC && { publicMode: env.LAKEBOOK_PUBLIC === "true" || env.LAKEBOOK_PUBLIC === "1" }),
+    ...(env.LAKEBOOK_TRUST_PROXY && { trustProxy: parseTrustProxy(env.LAKEBOOK_TRUST_PROXY) }),
     ...overrides,
   });
+}
+
+/**
+ * LAKEBOOK_TRUST_PROXY: `false` or `0` (off), a hop count (`1`: one proxy in front), or
+ * comma-separated proxy addresses, CIDR ranges and `loopback`/`linklocal`/`uniquelocal`.
+ * `true` is refused: it would take the client's address from the left end of X-Forwarded-For,
+ * which any client can write.
+ */
+export function parseTrustProxy(value: string): TrustProxy {
+  const text = value.trim();
+  if (text === "" || text === "false" || text === "0") return false;
+  if (text === "true") {
+    throw new ConfigError(
+      "LAKEBOOK_TRUST_PROXY=true would let any client pick its address with X-Forwarded-For: " +
+        "give the number of proxies in front of the server (e.g. 1) or their addresses (e.g. loopback)",
+    );
+  }
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text.split(",").map((entry) => entry.trim());
+  const bad = entries.find((entry) => !isProxyAddress(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `LAKEBOOK_TRUST_PROXY has '${bad}': use a hop count, IP addresses, CIDR ranges (10.0.0.0/8) ` +
+        "or loopback, linklocal, uniquelocal, separated by commas",
+    );
+  }
+  return entries;
 }

@@ -39,4 +39,32 @@ describe("configuration", () => {
       /invalid configuration at 'storage.bucket'/,
     );
   });
+
+  it("trusts no proxy unless LAKEBOOK_TRUST_PROXY names a hop count or the proxies' addresses", () => {
+    expect(configFromEnv({}).trustProxy).toBe(false);
+    expect(configFromEnv({ LAKEBOOK_TRUST_PROXY: "false" }).trustProxy).toBe(false);
+    expect(configFromEnv({ LAKEBOOK_TRUST_PROXY: "0" }).trustProxy).toBe(false);
+    expect(configFromEnv({ LAKEBOOK_TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(configFromEnv({ LAKEBOOK_TRUST_PROXY: "loopback" }).trustProxy).toEqual(["loopback"]);
+    expect(
+      configFromEnv({ LAKEBOOK_TRUST_PROXY: "10.0.0.1, 192.168.0.0/16,fd00::/8,172.16.0.0/255.240.0.0" })
+        .trustProxy,
+    ).toEqual(["10.0.0.1", "192.168.0.0/16", "fd00::/8", "172.16.0.0/255.240.0.0"]);
+  });
+
+  it("refuses a trust-proxy setting any client could exploit or Express could not read", () => {
+    expect(() => configFromEnv({ LAKEBOOK_TRUST_PROXY: "true" })).toThrow(
+      /LAKEBOOK_TRUST_PROXY=true would let any client pick its address/,
+    );
+    expect(() => configFromEnv({ LAKEBOOK_TRUST_PROXY: "loopback,proxy.internal" })).toThrow(
+      new ConfigError(
+        "LAKEBOOK_TRUST_PROXY has 'proxy.internal': use a hop count, IP addresses, CIDR ranges " +
+          "(10.0.0.0/8) or loopback, linklocal, uniquelocal, separated by commas",
+      ),
+    );
+    for (const bad of ["10.0.0.0/33", "10.0.0.0/0", "fd00::/255.0.0.0", "10.0.0.1/8/8"]) {
+      expect(() => configFromEnv({ LAKEBOOK_TRUST_PROXY: bad }), bad).toThrow(ConfigError);
+    }
+    expect(() => normalizeConfig({ trustProxy: ["*"] })).toThrow(/invalid configuration at 'trustProxy/);
+  });
 });

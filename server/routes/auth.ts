@@ -5,6 +5,9 @@
  * the password or the TOTP code is wrong, or the account is locked, so nothing about accounts
  * leaks; unknown users cost the same scrypt time. Each client address may try `limit` times per
  * window (429 after that), and an account is locked after `maxFailures` consecutive failures.
+ * The client address is `req.ip`: the socket's address, or behind proxies named by the
+ * `trust proxy` setting (config `trustProxy`) the one they forwarded; X-Forwarded-For from anyone
+ * else is ignored, so a client cannot pick a fresh rate-limit bucket per request.
  * The form posts carry a per-visit token also set as a cookie (double submit), so another site
  * cannot sign a browser into an account of its choosing; JSON logins need a CORS preflight
  * cross-site, which this server never grants.
@@ -69,7 +72,7 @@ export function authRouter(
 
   router.post("/login", forms, json, csrfGuard({ sessionToken: false }), async (req, res) => {
     const isForm = Boolean(req.is("application/x-www-form-urlencoded"));
-    const ip = req.socket.remoteAddress ?? "unknown";
+    const ip = clientAddress(req);
     const store = access.store;
     if (!store) throw new HttpError(404, "this server has no users: start it with `lakebook serve`");
     const wait = policy.limiter.hit(ip);
@@ -153,7 +156,7 @@ export function authRouter(
       await access.store?.audit({
         action: "logout",
         actor: user?.name ?? null,
-        ip: req.socket.remoteAddress ?? null,
+        ip: clientAddress(req),
       });
     }
     res.setHeader("Set-Cookie", cookie(req, SESSION_COOKIE, "", { path: "/", maxAge: 0, sameSite: "Lax" }));
@@ -163,6 +166,11 @@ export function authRouter(
   });
 
   return router;
+}
+
+/** The client's address as the `trust proxy` setting sees it. */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "unknown";
 }
 
 function totpOk(config: Config, user: User, code: string | undefined): boolean {
