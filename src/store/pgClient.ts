@@ -3,9 +3,12 @@
  * run in this process; several processes may share the database (migrations and schedule ticks
  * are safe under concurrency). `schema` keeps a store in its own PostgreSQL schema (tests use a
  * unique one per run); it is created when missing and set as every connection's search_path.
+ * LISTEN gets a connection of its own per listener (see pgListener.ts), named in
+ * `pg_stat_activity` as `lakebook listen <schema>`.
  */
 import type { Pool, PoolClient } from "pg";
 import { StorageError } from "../errors.ts";
+import { listenPg } from "./pgListener.ts";
 import { quoteIdentifier, type SqlClient } from "./sqlClient.ts";
 
 export interface PgOptions {
@@ -36,7 +39,25 @@ export async function createPgClient(options: PgOptions): Promise<SqlClient> {
       { cause: error },
     );
   }
-  return wrap(pool, async () => {
+  const listeners = new Set<() => Promise<void>>();
+  const listen: SqlClient["listen"] = async (channel, listener) => {
+    const stop = await listenPg(
+      {
+        url: options.url,
+        channel,
+        applicationName: `lakebook listen ${schema ?? "(search_path)"}`,
+      },
+      listener,
+    );
+    const unlisten = async (): Promise<void> => {
+      listeners.delete(unlisten);
+      await stop();
+    };
+    listeners.add(unlisten);
+    return unlisten;
+  };
+  return wrap(pool, listen, async () => {
+    await Promise.all([...listeners].map((unlisten) => unlisten()));
     await pool.end();
   });
 }
@@ -54,14 +75,14 @@ async function createSchema(pool: Pool, schema: string): Promise<void> {
   }
 }
 
-function wrap(pool: Pool, close: () => Promise<void>): SqlClient {
+function wrap(pool: Pool, listen: SqlClient["listen"], close: () => Promise<void>): SqlClient {
   return {
     ...queries(pool),
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
-        const result = await fn(inTransaction(client));
+        const result = await fn(inTransaction(client, listen));
         await client.query("COMMIT");
         return result;
       } catch (error) {
@@ -71,15 +92,17 @@ function wrap(pool: Pool, close: () => Promise<void>): SqlClient {
         client.release();
       }
     },
+    listen,
     close,
   };
 }
 
-/** A client inside an open transaction: a nested transaction joins it. */
-function inTransaction(client: PoolClient): SqlClient {
+/** A client inside an open transaction: a nested transaction joins it; LISTEN is the pool's. */
+function inTransaction(client: PoolClient, listen: SqlClient["listen"]): SqlClient {
   const tx: SqlClient = {
     ...queries(client),
     transaction: (fn) => fn(tx),
+    listen,
     close: async () => undefined,
   };
   return tx;

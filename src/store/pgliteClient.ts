@@ -2,7 +2,8 @@
  * Embedded backend: PGlite, PostgreSQL compiled to WebAssembly, in this process. No set-up; data
  * under `dataDir` (or in memory when it is undefined). One process at a time may open a data
  * folder: a lock file next to it names the owner, and a second process is refused with what to do
- * (stop the other one, or share a PostgreSQL via DATABASE_URL).
+ * (stop the other one, or share a PostgreSQL via DATABASE_URL). LISTEN/NOTIFY work within the
+ * process, delivered as each notifying statement commits; there is no connection to lose.
  */
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -12,6 +13,7 @@ import type { SqlClient } from "./sqlClient.ts";
 interface PGliteLike {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
   transaction<T>(fn: (tx: { query: PGliteLike["query"] }) => Promise<T>): Promise<T>;
+  listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -31,13 +33,25 @@ export async function createPgliteClient(options: { dataDir?: string } = {}): Pr
       },
     );
   }
+  const listeners = new Set<() => Promise<void>>();
+  const listen: SqlClient["listen"] = async (channel, listener) => {
+    const stop = await db.listen(channel, (payload) => listener.onPayload(payload));
+    const unlisten = async (): Promise<void> => {
+      if (!listeners.delete(unlisten)) return;
+      await stop();
+    };
+    listeners.add(unlisten);
+    return unlisten;
+  };
   const wrap = (runner: { query: PGliteLike["query"] }): SqlClient => ({
     async query<T>(sql: string, params: readonly unknown[] = []) {
       return (await runner.query<T>(sql, [...params])).rows;
     },
     // PGlite has one connection: a nested transaction just joins the open one.
     transaction: (fn) => (runner === db ? db.transaction((tx) => fn(wrap(tx))) : fn(wrap(runner))),
+    listen,
     close: async () => {
+      await Promise.all([...listeners].map((unlisten) => unlisten().catch(() => undefined)));
       await db.close();
       await release();
     },

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { StorageError } from "../errors.ts";
+import { announced, maybeRunChange, RUNS_CHANNEL } from "./runChanges.ts";
 import type { SqlClient } from "./sqlClient.ts";
 import type {
   AccessRule,
@@ -199,9 +200,12 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
 
     async createRun(run) {
       const row = await one(
-        `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)
-         ON CONFLICT (schedule_id, tick) DO NOTHING RETURNING *`,
+        announced(
+          `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url)
+           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)
+           ON CONFLICT (schedule_id, tick) DO NOTHING RETURNING *`,
+          "run",
+        ),
         [
           newRunId(),
           run.job,
@@ -234,7 +238,10 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
         sets.push(`${column} = $${params.length}`);
       }
       if (sets.length === 0) return this.maybeRun(id);
-      const row = await one(`UPDATE runs SET ${sets.join(", ")} WHERE id = $1 RETURNING *`, params);
+      const row = await one(
+        announced(`UPDATE runs SET ${sets.join(", ")} WHERE id = $1 RETURNING *`, "run"),
+        params,
+      );
       return row && toRun(row);
     },
     async maybeRun(id) {
@@ -251,9 +258,12 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     },
     async appendRunLog(runId, level, message, at = new Date()) {
       const row = await one(
-        `INSERT INTO run_logs (run_id, seq, at, level, message)
-         VALUES ($1, (SELECT COALESCE(max(seq), 0) + 1 FROM run_logs WHERE run_id = $1), $2, $3, $4)
-         RETURNING *`,
+        announced(
+          `INSERT INTO run_logs (run_id, seq, at, level, message)
+           VALUES ($1, (SELECT COALESCE(max(seq), 0) + 1 FROM run_logs WHERE run_id = $1), $2, $3, $4)
+           RETURNING *`,
+          "log",
+        ),
         [runId, at, level, message],
       );
       return toLogLine(row!);
@@ -264,6 +274,17 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
         [runId, options.afterSeq ?? 0, Math.max(1, Math.min(10_000, options.limit ?? 10_000))],
       );
       return rows.map(toLogLine);
+    },
+    async watchRuns(watcher) {
+      // The schema whose changes are ours: the one this store's statements announce.
+      const schema = String((await one("SELECT current_schema() AS schema"))?.schema);
+      return client.listen(RUNS_CHANNEL, {
+        onPayload(payload) {
+          const change = maybeRunChange(payload, schema);
+          if (change) watcher.onChange(change);
+        },
+        onState: (state, error) => watcher.onState?.(state, error),
+      });
     },
 
     async addSchedule(schedule) {

@@ -8,7 +8,10 @@
  * - one run per schedule tick: `createRun` with a `(scheduleId, tick)` that already exists
  *   returns undefined, even when several processes race for it;
  * - a session is found only before its expiry; tokens are stored as SHA-256 hashes;
- * - run log lines are numbered per run in the order they were appended.
+ * - run log lines are numbered per run in the order they were appended;
+ * - every run creation, run update and log line is announced to the watchers of every store on
+ *   the same database and schema (this one included) once it commits, in commit order; while a
+ *   watcher's connection is down (it is told so) announcements are lost, so it re-reads.
  */
 
 export type Role = "viewer" | "analyst" | "admin";
@@ -137,6 +140,24 @@ export interface RunLogLine {
   readonly message: string;
 }
 
+/** A committed change to a run, announced to every process sharing the store. */
+export interface RunChange {
+  readonly runId: string;
+  /** `run`: created or updated (read it with `maybeRun`); `log`: line `seq` was appended. */
+  readonly kind: "run" | "log";
+  /** The log line's number for `log`; null for `run`. */
+  readonly seq: number | null;
+}
+
+export interface RunWatcher {
+  onChange(change: RunChange): void;
+  /**
+   * `down`: the connection carrying announcements is lost and changes made meanwhile are not
+   * announced (it reconnects); `up`: announcements flow again. Never called for the embedded store.
+   */
+  onState?(state: "up" | "down", error?: Error): void;
+}
+
 export interface Schedule {
   readonly id: string;
   readonly name: string;
@@ -208,6 +229,12 @@ export interface Store {
   listRuns(options?: ListOptions & { status?: RunStatus; job?: string }): Promise<Run[]>;
   appendRunLog(runId: string, level: string, message: string, at?: Date): Promise<RunLogLine>;
   listRunLogs(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunLogLine[]>;
+  /**
+   * Calls `watcher` for run changes committed by any process on this store, until the returned
+   * function is called or the store closes. Resolves once listening (or, when that failed, after
+   * telling the watcher `down`; it keeps trying).
+   */
+  watchRuns(watcher: RunWatcher): Promise<() => Promise<void>>;
 
   addSchedule(schedule: NewSchedule): Promise<Schedule>;
   maybeSchedule(id: string): Promise<Schedule | undefined>;

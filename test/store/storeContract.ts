@@ -3,7 +3,8 @@
  * style of the lake's storage contract: behaviours, asserted on what the store returns.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Store } from "../../src/store/index.ts";
+import type { RunChange, Store } from "../../src/store/index.ts";
+import { eventually } from "../helpers/eventually.ts";
 
 export function testStore(name: string, open: () => Promise<{ store: Store; second?: Store }>): void {
   describe(`store contract: ${name}`, () => {
@@ -175,6 +176,31 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       expect((await store.listRunLogs(run.id, { afterSeq: 1 })).map((l) => l.message)).toEqual(["second"]);
       expect((await store.listRuns({ status: "running" })).map((r) => r.id)).toContain(run.id);
       expect(await store.listRuns({ status: "failed", job: "build" })).toEqual([]);
+    });
+
+    it("announces run changes and log lines to watchers in commit order, and nothing that did not happen", async () => {
+      const heard: RunChange[] = [];
+      const stop = await (second ?? store).watchRuns({ onChange: (change) => heard.push(change) });
+      const run = (await store.createRun({ job: "build" }))!;
+      await store.updateRun(run.id, { status: "running", attempt: 1 });
+      await store.appendRunLog(run.id, "info", "one");
+      await store.appendRunLog(run.id, "info", "two");
+      expect(await store.updateRun("r-missing", { status: "failed" })).toBeUndefined();
+      await store.updateRun(run.id, { status: "succeeded", finishedAt: new Date() });
+      const ofRun = () => heard.filter((change) => change.runId === run.id);
+      await eventually(() => ofRun().length >= 5, "five announcements");
+      expect(ofRun()).toEqual([
+        { runId: run.id, kind: "run", seq: null },
+        { runId: run.id, kind: "run", seq: null },
+        { runId: run.id, kind: "log", seq: 1 },
+        { runId: run.id, kind: "log", seq: 2 },
+        { runId: run.id, kind: "run", seq: null },
+      ]);
+      expect(heard.filter((change) => change.runId !== run.id)).toEqual([]);
+      await stop();
+      await store.appendRunLog(run.id, "info", "after the watcher stopped");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(ofRun()).toHaveLength(5);
     });
 
     it("creates one run per schedule tick, even when two stores race for it", async () => {
