@@ -1,7 +1,9 @@
 /**
  * Server-Sent Events for the Runs page: `run` events carry a run record whenever it changes,
- * `log` events a log line. Runs executing in this process are streamed; a comment every 15 s keeps
- * proxies from closing an idle stream. The stream ends when the server shuts down.
+ * `log` events a log line, for runs executing in this process and in every other server on the
+ * same store. The stream's first line (`retry:`) is sent once runs elsewhere are followed, so a
+ * client that has read it misses nothing after. A comment every 15 s keeps proxies from closing
+ * an idle stream. The stream ends when the server shuts down.
  */
 import type { Request, Response } from "express";
 import type { Run, RunLogLine } from "../../src/store/index.ts";
@@ -33,6 +35,8 @@ export function streamRunEvents(runner: Runner, req: Request, res: Response): vo
   runner.events.on("run", onRun);
   runner.events.on("log", onLog);
   runner.events.on("close", end);
-  res.write("retry: 3000\n\n");
   req.on("close", () => cleanup(false));
+  void runner.watch().then(() => {
+    if (!res.writableEnded && !res.destroyed) res.write("retry: 3000\n\n");
+  });
 }

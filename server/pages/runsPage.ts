@@ -1,7 +1,8 @@
 /**
  * `/runs`: run history rendered on the server, kept live by Server-Sent Events
  * (`/api/runs/events`): status changes update the table, log lines of the selected run stream
- * into the log panel. No off-origin resources; the script is allowed by its hash.
+ * into the log panel, for runs executing on any server sharing the store. No off-origin
+ * resources; the script is allowed by its hash.
  */
 import type { Response } from "express";
 import type { Run, User, Session } from "../../src/store/index.ts";

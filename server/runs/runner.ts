@@ -10,12 +10,18 @@
  * - Cancel from another process sets `cancelRequested` in the store; the owner checks it every
  *   `pollMs` while the run is active.
  * - A run that ends failed or timed out is POSTed to its alert webhook (JSON, 5 s timeout).
+ * - `events` carry the runs executing here as they change; after `watch()`, also the runs
+ *   executing in other processes on the same store (see runFeed.ts).
  * - `drain()` refuses new runs and waits for the active ones (graceful shutdown).
  */
 import { EventEmitter } from "node:events";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { Run, RunLogLine, RunPatch, Store } from "../../src/store/index.ts";
+import { createRunFeed } from "./runFeed.ts";
+
+/** Live run events: a run record whenever it changes, each log line, and the end of streaming. */
+export type RunEvents = EventEmitter<{ run: [Run]; log: [RunLogLine]; close: [] }>;
 
 export interface JobContext {
   readonly run: Run;
@@ -33,7 +39,10 @@ export interface RunnerOptions {
   readonly logger: Logger;
   /** First retry delay (default 5 s); doubled for each further attempt. */
   readonly backoffMs?: number;
-  /** How often active runs check for a cancel requested elsewhere (default 1 s). */
+  /**
+   * How often active runs check for a cancel requested elsewhere, and runs of other processes
+   * are polled while the store's announcements are down (default 1 s).
+   */
   readonly pollMs?: number;
   /** Called after a run settled failed or timed out (metrics); the webhook is sent separately. */
   readonly onSettled?: (run: Run) => void;
@@ -50,8 +59,13 @@ export interface TriggerOptions {
 }
 
 export interface Runner {
-  readonly events: EventEmitter<{ run: [Run]; log: [RunLogLine]; close: [] }>;
+  readonly events: RunEvents;
   readonly jobNames: readonly string[];
+  /**
+   * From now until `drain()`, `events` also carry the runs executing in other processes.
+   * Resolves once they are followed (announcements, or polling when those are down).
+   */
+  watch(): Promise<void>;
   /** Records a run and starts it; undefined when the (schedule, tick) run exists already. */
   trigger(options: TriggerOptions): Promise<Run | undefined>;
   cancel(id: string, by?: string | null): Promise<Run | undefined>;
@@ -70,9 +84,12 @@ export function createRunner(options: RunnerOptions): Runner {
   const { store, jobs, logger } = options;
   const backoffMs = options.backoffMs ?? 5000;
   const pollMs = options.pollMs ?? 1000;
-  const events = new EventEmitter<{ run: [Run]; log: [RunLogLine]; close: [] }>();
+  const events: RunEvents = new EventEmitter();
   events.setMaxListeners(0);
   const active = new Map<string, Active>();
+  /** Runs started here (the newest ones), whose events the runner emits itself. */
+  const startedHere = new Set<string>();
+  const feed = createRunFeed({ store, events, isLocal: (id) => startedHere.has(id), logger, pollMs });
   let draining = false;
 
   const update = async (id: string, patch: RunPatch): Promise<Run | undefined> => {
@@ -164,6 +181,8 @@ export function createRunner(options: RunnerOptions): Runner {
   };
 
   const start = (run: Run): void => {
+    startedHere.add(run.id);
+    if (startedHere.size > 1000) startedHere.delete(startedHere.values().next().value!);
     const controller = new AbortController();
     const done = execute(run, controller)
       .catch((error: unknown) => logger.error({ err: error, runId: run.id }, "run failed to record"))
@@ -174,6 +193,7 @@ export function createRunner(options: RunnerOptions): Runner {
   return {
     events,
     jobNames: Object.keys(jobs),
+    watch: () => (draining ? Promise.resolve() : feed.start()),
     async trigger(trigger) {
       if (draining)
         throw new HttpError(503, "the server is shutting down: trigger the run again on another server");
@@ -216,6 +236,7 @@ export function createRunner(options: RunnerOptions): Runner {
       draining = true;
       // Live streams end now; the runs themselves may take a while.
       events.emit("close");
+      const feedClosed = feed.close();
       const all = Promise.all([...active.values()].map((a) => a.done));
       const timer = setTimeout(() => {
         for (const a of active.values())
@@ -223,6 +244,7 @@ export function createRunner(options: RunnerOptions): Runner {
       }, timeoutMs);
       await all;
       clearTimeout(timer);
+      await feedClosed;
     },
   };
 }
