@@ -78,6 +78,8 @@ export async function sendStaticFile(
       if (failed === 412) throw new HttpError(412, "precondition failed: the file has changed");
       if (failed === 304) {
         res.status(304);
+        // A browser updates its cached copy's headers from a 304: the page keeps its own policy.
+        for (const [name, value] of Object.entries(extraHeaders)) res.setHeader(name, value);
         res.setHeader("ETag", etag);
         res.setHeader("Last-Modified", lastModified);
         res.setHeader("Cache-Control", options.cacheControl);
