@@ -8,6 +8,7 @@
  * control once users exist (see auth/accessControl.ts); without one the site and the lake are
  * readable and the run, schedule and login endpoints answer that there is no store.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type Express, type Request, type Response } from "express";
 import type { Config } from "../src/config.ts";
 import { HttpError } from "../src/errors.ts";
@@ -26,7 +27,8 @@ import { requestId } from "./middlewares/requestId.ts";
 import { requestLogger } from "./middlewares/requestLogger.ts";
 import { requireRead } from "./middlewares/requireRead.ts";
 import { securityHeaders } from "./middlewares/securityHeaders.ts";
-import { siteFiles } from "./middlewares/siteFiles.ts";
+import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
+import { createFastPages } from "./fastPages.ts";
 import { sendRunsPage } from "./pages/runsPage.ts";
 import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
@@ -58,6 +60,11 @@ export interface AppServices {
   readonly metrics: Metrics;
   readonly runner: Runner | undefined;
   readonly scheduler: Scheduler | undefined;
+  /**
+   * Answers a cached, readable page view without Express and returns true, else returns false
+   * and the request goes to the app (see fastPages.ts). `startServer` puts it in front.
+   */
+  readonly fastPage: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Stops schedules, ends live streams, waits for running jobs (then cancels them). */
   shutdown(timeoutMs: number): Promise<void>;
 }
@@ -92,6 +99,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
       .catch((error: unknown) => logger.error({ err: error }, "schedules could not be read"));
   }
   let ready = true;
+  const site = createPublishedSite(config, logger, store ? createBuildStamp(store) : undefined);
 
   const app = express();
   app.disable("x-powered-by");
@@ -173,11 +181,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     });
   });
   app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config));
-  app.use(
-    allowMethods(STATIC_METHODS),
-    requireRead(access),
-    siteFiles(config, logger, store ? { stamp: createBuildStamp(store) } : {}),
-  );
+  app.use(allowMethods(STATIC_METHODS), requireRead(access), siteFiles(site));
   app.use(errorHandler(logger));
 
   const services: AppServices = {
@@ -185,8 +189,10 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     metrics,
     runner,
     scheduler,
+    fastPage: createFastPages({ site, access, metrics, logger }),
     async shutdown(timeoutMs) {
       ready = false;
+      site.close();
       scheduler?.stop();
       await runner?.drain(timeoutMs);
     },

@@ -11,16 +11,23 @@ import { escapeHtml } from "./pages/html.ts";
 
 export type StampTransform = { readonly tag: string; apply(content: Buffer): Buffer };
 
-/** Returns the stamp for the build folder a page is served from (cached a few seconds per build). */
-export function createBuildStamp(
-  store: Store | undefined,
-  ttlMs = 5000,
-): (buildDir: string) => Promise<StampTransform> {
+export interface BuildStamps {
+  /** The stamp for the build folder a page is served from (cached a few seconds per build). */
+  of(buildDir: string): Promise<StampTransform>;
+  /** `of` from memory alone: undefined when the stamp must be (re)read from the store. */
+  now(buildDir: string): StampTransform | undefined;
+}
+
+export function createBuildStamp(store: Store | undefined, ttlMs = 5000): BuildStamps {
   const cache = new Map<string, { value: StampTransform; until: number }>();
-  return async (buildDir) => {
+  const now = (buildDir: string): StampTransform | undefined => {
+    const cached = cache.get(basename(buildDir));
+    return cached && cached.until > Date.now() ? cached.value : undefined;
+  };
+  const of = async (buildDir: string): Promise<StampTransform> => {
+    const known = now(buildDir);
+    if (known) return known;
     const id = basename(buildDir);
-    const cached = cache.get(id);
-    if (cached && cached.until > Date.now()) return cached.value;
     const record = await store?.maybeBuild(id).catch(() => undefined);
     const time = buildTime(id, record?.finishedAt ?? null)
       .slice(0, 16)
@@ -43,4 +50,5 @@ export function createBuildStamp(
     cache.set(id, { value, until: Date.now() + ttlMs });
     return value;
   };
+  return { of, now };
 }

@@ -3,6 +3,7 @@
  * HTTP latency by method, route group and status; runs by job and outcome; build durations;
  * bytes in each lake zone (measured when scraped); plus Node's default process metrics.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Config } from "../src/config.ts";
@@ -14,6 +15,8 @@ export interface Metrics {
   readonly activeRuns: Gauge;
   readonly buildDuration: Histogram<"status">;
   middleware(): (req: Request, res: Response, next: NextFunction) => void;
+  /** Observes the request's latency when its response finishes (what `middleware` does). */
+  track(req: IncomingMessage, res: ServerResponse): void;
 }
 
 export function createMetrics(config: Config, activeRuns: () => number = () => 0): Metrics {
@@ -64,6 +67,9 @@ export function createMetrics(config: Config, activeRuns: () => number = () => 0
     },
   });
 
+  // One child per label set: prom-client hashes the label object on every unbound observe.
+  const children = new Map<string, Histogram.Internal<"method" | "route" | "status">>();
+
   return {
     registry,
     runs,
@@ -71,20 +77,36 @@ export function createMetrics(config: Config, activeRuns: () => number = () => 0
     buildDuration,
     middleware() {
       return function httpMetrics(req: Request, res: Response, next: NextFunction): void {
-        const end = http.startTimer();
-        res.once("finish", () =>
-          end({ method: req.method, route: routeGroup(req), status: String(res.statusCode) }),
-        );
+        track(req, res);
         next();
       };
     },
+    track,
   };
+
+  function track(req: IncomingMessage & { route?: { path: unknown } }, res: ServerResponse): void {
+    const started = process.hrtime.bigint();
+    // Captured now: routers mounted on a prefix rewrite req.url while they handle the request.
+    const url = req.url ?? "";
+    res.once("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const method = req.method ?? "";
+      const route = routeGroup(url, req.route);
+      const status = String(res.statusCode);
+      const key = `${method} ${status} ${route}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = http.labels({ method, route, status });
+        if (children.size < 1000) children.set(key, child);
+      }
+      child.observe(seconds);
+    });
+  }
 }
 
 /** A bounded label: the API route pattern when one matched, else the area of the site. */
-function routeGroup(req: Request): string {
-  const url = req.originalUrl;
-  if (url.startsWith("/api/")) return req.route ? `/api${String(req.route.path)}` : "/api/*";
+function routeGroup(url: string, route: { path: unknown } | undefined): string {
+  if (url.startsWith("/api/")) return route ? `/api${String(route.path)}` : "/api/*";
   if (url.startsWith("/lake/") || url === "/lake") return "/lake/*";
   if (url.startsWith("/auth/")) return "/auth/*";
   if (url === "/metrics" || url === "/healthz" || url === "/readyz" || url.startsWith("/runs"))

@@ -7,8 +7,9 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import type { Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StampTransform } from "./buildStamp.ts";
+import { PAGE_SECURITY_HEADERS } from "./middlewares/securityHeaders.ts";
 
 const PUBLISHED_BUILD = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 /** Requests the cache does not answer: ranges and preconditions go through sendStaticFile. */
@@ -18,12 +19,14 @@ export interface CachedPage {
   readonly content: Buffer;
   readonly etag: string;
   readonly mtimeSeconds: number;
+  /** `mtimeSeconds` as an HTTP date, for Last-Modified. */
+  readonly lastModified: string;
   readonly policy: string;
 }
 
 export interface PageCache {
   /** True when the request may be answered from memory (published build, plain GET or HEAD). */
-  usable(req: Request, build: string): boolean;
+  usable(req: IncomingMessage, build: string): boolean;
   get(build: string, key: string): CachedPage | undefined;
   /** Reads `realPath` and remembers it under `key`. */
   load(
@@ -41,7 +44,7 @@ export function createPageCache(maxBytes = 64 * 1024 * 1024): PageCache {
   return {
     usable(req, build) {
       if (req.method !== "GET" && req.method !== "HEAD") return false;
-      if (!PUBLISHED_BUILD.test(basename(build))) return false;
+      if (build !== cachedBuild && !PUBLISHED_BUILD.test(basename(build))) return false;
       return UNCACHED_HEADERS.every((name) => req.headers[name] === undefined);
     },
     get(build, key) {
@@ -50,10 +53,12 @@ export function createPageCache(maxBytes = 64 * 1024 * 1024): PageCache {
     async load(build, key, realPath, policyOf) {
       const [content, stats] = await Promise.all([readFile(realPath), stat(realPath, { bigint: true })]);
       const etag = `"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`;
+      const mtimeSeconds = Math.floor(Number(stats.mtimeMs) / 1000);
       const page: CachedPage = {
         content,
         etag,
-        mtimeSeconds: Math.floor(Number(stats.mtimeMs) / 1000),
+        mtimeSeconds,
+        lastModified: new Date(mtimeSeconds * 1000).toUTCString(),
         policy: policyOf(content, realPath, etag),
       };
       if (build !== cachedBuild) {
@@ -70,45 +75,77 @@ export function createPageCache(maxBytes = 64 * 1024 * 1024): PageCache {
   };
 }
 
-const stampedPages = new WeakMap<CachedPage, { tag: string; body: Buffer }>();
-
-/** The page with the build stamp, made once per page and stamp rather than per request. */
-function stamped(page: CachedPage, stamp: StampTransform): Buffer {
-  const known = stampedPages.get(page);
-  if (known?.tag === stamp.tag) return known.body;
-  const body = stamp.apply(page.content);
-  stampedPages.set(page, { tag: stamp.tag, body });
-  return body;
+/** A page as sent with one stamp: body, validator and complete header lists, made once. */
+interface PreparedPage {
+  readonly tag: string | undefined;
+  readonly body: Buffer;
+  readonly etag: string;
+  /** Flat name, value lists for `writeHead`, security headers included. */
+  readonly ok: readonly string[];
+  readonly notModified: readonly string[];
 }
 
-/** Answers a page from memory: 200 (or 304 for a matching validator), HEAD without a body. */
+const preparedPages = new WeakMap<CachedPage, PreparedPage>();
+
+/** The page as sent with `stamp`, made once per page and stamp rather than per request. */
+function prepared(page: CachedPage, stamp: StampTransform | undefined): PreparedPage {
+  const known = preparedPages.get(page);
+  if (known && known.tag === stamp?.tag) return known;
+  const body = stamp ? stamp.apply(page.content) : page.content;
+  const etag = stamp ? `${page.etag.slice(0, -1)}-${stamp.tag}"` : page.etag;
+  const validators = [
+    ...PAGE_SECURITY_HEADERS,
+    "ETag",
+    etag,
+    "Last-Modified",
+    page.lastModified,
+    "Cache-Control",
+    "no-cache",
+    // A browser updates its cached copy's headers from a 304: the page keeps its own policy.
+    "Content-Security-Policy",
+    page.policy,
+  ];
+  const made: PreparedPage = {
+    tag: stamp?.tag,
+    body,
+    etag,
+    notModified: validators,
+    ok: [
+      ...validators,
+      "Content-Type",
+      "text/html; charset=utf-8",
+      "Accept-Ranges",
+      "bytes",
+      "Content-Length",
+      String(body.length),
+    ],
+  };
+  preparedPages.set(page, made);
+  return made;
+}
+
+/**
+ * Answers a page from memory: 200 (or 304 for a matching validator), HEAD without a body, with
+ * the security headers. The headers go out in one `writeHead`; a header set earlier on `res`
+ * (the request id, on the Express path) is kept unless this function sets the same name.
+ */
 export function sendCachedPage(
-  req: Request,
-  res: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
   page: CachedPage,
   stamp: StampTransform | undefined,
+  requestId?: string,
 ): void {
-  const etag = stamp ? `${page.etag.slice(0, -1)}-${stamp.tag}"` : page.etag;
-  const lastModified = new Date(page.mtimeSeconds * 1000).toUTCString();
-  res.setHeader("ETag", etag);
-  res.setHeader("Last-Modified", lastModified);
-  res.setHeader("Cache-Control", "no-cache");
+  const { body, etag, ok, notModified } = prepared(page, stamp);
   const ifNoneMatch = req.headers["if-none-match"];
   const since = Date.parse(req.headers["if-modified-since"] ?? "");
-  const notModified =
+  const isNotModified =
     ifNoneMatch !== undefined
       ? ifNoneMatch.trim() === "*" ||
         ifNoneMatch.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)
       : !Number.isNaN(since) && page.mtimeSeconds <= Math.floor(since / 1000);
-  if (notModified) {
-    res.status(304).end();
-    return;
-  }
-  const body = stamp ? stamped(page, stamp) : page.content;
-  res.status(200);
-  res.setHeader("Content-Type", "text/html; charset=utf-8");
-  res.setHeader("Accept-Ranges", "bytes");
-  res.setHeader("Content-Security-Policy", page.policy);
-  res.setHeader("Content-Length", String(body.length));
-  res.end(req.method === "HEAD" ? undefined : body);
+  // Node only reads the list (and a shared one spares a copy per request).
+  const headers = (isNotModified ? notModified : ok) as string[];
+  res.writeHead(isNotModified ? 304 : 200, requestId ? headers.concat("X-Request-Id", requestId) : headers);
+  res.end(isNotModified || req.method === "HEAD" ? undefined : body);
 }

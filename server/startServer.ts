@@ -30,7 +30,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = effects.logger ?? createLogger({ name: "lakebook-server" });
   const app = createApp(config, { ...effects, logger });
-  const server = createServer(app);
+  const { fastPage } = servicesOf(app);
+  const server = createServer((req, res) => {
+    if (!fastPage(req, res)) app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be opened (${error.code})`;

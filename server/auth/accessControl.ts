@@ -18,7 +18,7 @@
  * Sessions are looked up through a short cache (a few seconds) so a page view costs no database
  * round trip; a logout on this process takes effect at once, on another process within the TTL.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Config } from "../../src/config.ts";
 import type { AccessRule, Role, Session, Store, User } from "../../src/store/index.ts";
 
@@ -54,9 +54,16 @@ export interface AccessControl {
   mode(): Promise<AccessMode>;
   /** The principal for a raw Cookie header. */
   authenticate(cookieHeader: string | undefined): Promise<Principal>;
+  /**
+   * `authenticate` answered from memory alone: undefined when that needs the store (a session
+   * not looked up within the cache TTL). Never a staler answer than `authenticate` would give.
+   */
+  authenticateNow(cookieHeader: string | undefined): Principal | undefined;
   can(principal: Principal, capability: Capability): Promise<boolean>;
   /** Whether `principal` may read the URL path (already decoded and normalized). */
   canReadPath(principal: Principal, path: string): Promise<boolean>;
+  /** `canReadPath` from memory alone: undefined when the user count or the rules need the store. */
+  canReadPathNow(principal: Principal, path: string): boolean | undefined;
   /** Starts a session; returns the cookie token (only ever sent to the client). */
   startSession(user: User): Promise<{ token: string; session: Session }>;
   endSession(session: Session): Promise<void>;
@@ -81,21 +88,61 @@ export function createAccessControl(
   let rules: Cached<readonly AccessRule[]> | undefined;
   const sessions = new Map<string, Cached<Principal>>();
 
+  /** A cached value while it is fresh; undefined when the store must be asked. */
+  const fresh = <T>(cached: Cached<T> | undefined): T | undefined =>
+    cached && cached.until >= Date.now() ? cached.value : undefined;
+
+  const userCountNow = (): number | undefined => (store ? fresh(users) : 0);
   const userCount = async (): Promise<number> => {
-    if (!store) return 0;
-    const at = Date.now();
-    if (!users || users.until < at) users = { value: await store.countUsers(), until: at + ttl };
-    return users.value;
+    const known = userCountNow();
+    if (known !== undefined) return known;
+    const value = await store!.countUsers();
+    users = { value, until: Date.now() + ttl };
+    return value;
   };
+  const accessRulesNow = (): readonly AccessRule[] | undefined => (store ? fresh(rules) : []);
   const accessRules = async (): Promise<readonly AccessRule[]> => {
-    if (!store) return [];
-    const at = Date.now();
-    if (!rules || rules.until < at) rules = { value: await store.listAccessRules(), until: at + ttl };
-    return rules.value;
+    const known = accessRulesNow();
+    if (known !== undefined) return known;
+    const value = await store!.listAccessRules();
+    rules = { value, until: Date.now() + ttl };
+    return value;
   };
-  const mode = async (): Promise<AccessMode> => {
+  const modeOf = (count: number): AccessMode =>
+    config.publicMode ? "public" : count > 0 ? "private" : "open";
+  const mode = async (): Promise<AccessMode> => modeOf(config.publicMode ? 0 : await userCount());
+  const modeNow = (): AccessMode | undefined => {
     if (config.publicMode) return "public";
-    return (await userCount()) > 0 ? "private" : "open";
+    const count = userCountNow();
+    return count === undefined ? undefined : modeOf(count);
+  };
+
+  /** The session token of a Cookie header, hashed as stored; undefined when there is none. */
+  const sessionKey = (cookieHeader: string | undefined): string | undefined => {
+    const token = readCookie(cookieHeader, SESSION_COOKIE);
+    if (!store || token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    return hashToken(token);
+  };
+  const cachedPrincipal = (idHash: string): Principal | undefined => {
+    const cached = fresh(sessions.get(idHash));
+    if (cached === undefined) return undefined;
+    const expires = cached.session?.expiresAt.getTime() ?? 0;
+    return expires > now().getTime() ? cached : {};
+  };
+
+  const capable = (principal: Principal, capability: Capability, current: AccessMode): boolean => {
+    if (principal.user) return ROLE_CAPABILITIES[principal.user.role].includes(capability);
+    if (current === "open") return capability === "read" || capability === "readOps";
+    if (current === "public") return capability === "read";
+    return false;
+  };
+  const rulesAllow = (principal: Principal, path: string, list: readonly AccessRule[]): boolean => {
+    if (principal.user?.role === "admin" || list.length === 0) return true;
+    const target = ruleTarget(path);
+    const groups = new Set(principal.user?.groups ?? []);
+    return !list.some(
+      (rule) => pathMatches(rule.path, target) && !rule.groups.some((group) => groups.has(group)),
+    );
   };
 
   return {
@@ -103,38 +150,33 @@ export function createAccessControl(
     sessionTtlMs,
     mode,
     async authenticate(cookieHeader) {
-      const token = readCookie(cookieHeader, SESSION_COOKIE);
-      if (!store || token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) return {};
-      const idHash = hashToken(token);
-      const at = Date.now();
-      const cached = sessions.get(idHash);
-      if (cached && cached.until > at) {
-        const expires = cached.value.session?.expiresAt.getTime() ?? 0;
-        return expires > now().getTime() ? cached.value : {};
-      }
-      const found = await store.maybeSession(idHash, now());
+      const idHash = sessionKey(cookieHeader);
+      if (idHash === undefined) return {};
+      const known = cachedPrincipal(idHash);
+      if (known !== undefined) return known;
+      const found = await store!.maybeSession(idHash, now());
       const principal: Principal = found ? { user: found.user, session: found.session } : {};
       if (sessions.size > 10_000) sessions.clear();
-      if (found) sessions.set(idHash, { value: principal, until: at + ttl });
+      if (found) sessions.set(idHash, { value: principal, until: Date.now() + ttl });
       else sessions.delete(idHash);
       return principal;
     },
+    authenticateNow(cookieHeader) {
+      const idHash = sessionKey(cookieHeader);
+      return idHash === undefined ? {} : cachedPrincipal(idHash);
+    },
     async can(principal, capability) {
-      if (principal.user) return ROLE_CAPABILITIES[principal.user.role].includes(capability);
-      const current = await mode();
-      if (current === "open") return capability === "read" || capability === "readOps";
-      if (current === "public") return capability === "read";
-      return false;
+      return capable(principal, capability, principal.user ? "private" : await mode());
     },
     async canReadPath(principal, path) {
       if (!(await this.can(principal, "read"))) return false;
-      if (principal.user?.role === "admin") return true;
-      const target = ruleTarget(path);
-      const groups = new Set(principal.user?.groups ?? []);
-      for (const rule of await accessRules()) {
-        if (pathMatches(rule.path, target) && !rule.groups.some((group) => groups.has(group))) return false;
-      }
-      return true;
+      return rulesAllow(principal, path, await accessRules());
+    },
+    canReadPathNow(principal, path) {
+      const current = principal.user ? "private" : modeNow();
+      const list = accessRulesNow();
+      if (current === undefined || list === undefined) return undefined;
+      return capable(principal, "read", current) && rulesAllow(principal, path, list);
     },
     async startSession(user) {
       if (!store) throw new Error("sessions need a record store");
@@ -160,7 +202,7 @@ export function createAccessControl(
 }
 
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 /** One cookie's value from a Cookie header, or undefined. */

@@ -9,12 +9,16 @@ const INCOMING_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function requestId() {
   return function requestId(req: Request, res: Response, next: NextFunction): void {
-    const incoming = req.get("x-request-id");
-    const id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    const id = requestIdFor(req.headers["x-request-id"]);
     res.locals.requestId = id;
     res.setHeader("X-Request-Id", id);
     next();
   };
+}
+
+/** The incoming `X-Request-Id` when it is well-formed, else a new id. */
+export function requestIdFor(incoming: string | string[] | undefined): string {
+  return typeof incoming === "string" && INCOMING_ID.test(incoming) ? incoming : randomUUID();
 }
 
 /** The id `requestId()` assigned to this response. */

@@ -19,13 +19,18 @@ const SCRIPT_POLICY = pagePolicy([]);
  * helmet against a recording response, and then set in one loop instead of a dozen middlewares.
  */
 export function securityHeaders() {
-  const headers = helmetHeaders();
+  const headers = HELMET_HEADERS;
   return function securityHeaders(req: Request, res: Response, next: NextFunction): void {
     for (const [name, value] of headers) res.setHeader(name, value);
     res.setHeader("Content-Security-Policy", req.path.endsWith(".js") ? SCRIPT_POLICY : NO_CONTENT_POLICY);
     next();
   };
 }
+
+const HELMET_HEADERS = helmetHeaders();
+
+/** Helmet's headers as a flat name, value list for `writeHead` (pages add their own CSP). */
+export const PAGE_SECURITY_HEADERS: readonly string[] = HELMET_HEADERS.flat();
 
 function helmetHeaders(): [string, string][] {
   const middleware = helmet({

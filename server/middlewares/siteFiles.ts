@@ -1,4 +1,4 @@
-import { realpathSync } from "node:fs";
+import { readlinkSync, realpathSync, watch, type FSWatcher } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Request, Response } from "express";
@@ -8,13 +8,41 @@ import type { Logger } from "../../src/logger.ts";
 import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
 import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
-import type { StampTransform } from "../buildStamp.ts";
-import { createPageCache, sendCachedPage } from "../pageCache.ts";
+import type { BuildStamps } from "../buildStamp.ts";
+import { createPageCache, sendCachedPage, type PageCache } from "../pageCache.ts";
 
 /** Framework's content-hashed output folders: a file there never changes under its name. */
 const HASHED_FOLDERS = new Set(["_npm", "_observablehq", "_file", "_import", "_duckdb"]);
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "no-cache";
+
+/**
+ * What the site's two request paths share: the Express middleware below and the fast path in
+ * fastPages.ts answer from the same page cache, policies, build resolver and stamps.
+ */
+export interface PublishedSite {
+  readonly pages: PageCache;
+  readonly pagePolicy: (content: Buffer, realPath: string, etag: string) => string;
+  readonly builds: BuildResolver;
+  readonly stamps: BuildStamps | undefined;
+  /** Stops watching the site folder. */
+  close(): void;
+}
+
+export function createPublishedSite(
+  config: Config,
+  logger: Logger,
+  stamps: BuildStamps | undefined,
+): PublishedSite {
+  const builds = createBuildResolver(config.siteDir, logger);
+  return {
+    pages: createPageCache(),
+    pagePolicy: createPagePolicyCache(),
+    builds,
+    stamps,
+    close: () => builds.close(),
+  };
+}
 
 /**
  * The published site: `siteDir/current`, a symlink the build swaps atomically to
@@ -26,17 +54,11 @@ const REVALIDATE = "no-cache";
  * address; `/dir` redirects to `/dir/` when only `dir/index.html` exists (its relative links need
  * the slash). Inside the hashed folders paths are served exactly as written.
  */
-export function siteFiles(
-  config: Config,
-  logger: Logger,
-  options: { stamp?: (buildDir: string) => Promise<StampTransform> } = {},
-) {
-  const pagePolicy = createPagePolicyCache();
+export function siteFiles(site: PublishedSite) {
+  const { pages, pagePolicy, builds, stamps } = site;
   const headersFromContent = (content: Buffer, realPath: string, etag: string) => ({
     "Content-Security-Policy": pagePolicy(content, realPath, etag),
   });
-  const pages = createPageCache();
-  const builds = createBuildResolver(config.siteDir, logger);
 
   return async function siteFiles(req: Request, res: Response): Promise<void> {
     const segments = normalizeRequestPath(req.originalUrl);
@@ -45,13 +67,13 @@ export function siteFiles(
     const key = segments.join("/");
     const hit = cacheable ? pages.get(build, key) : undefined;
     if (hit) {
-      sendCachedPage(req, res, hit, options.stamp && (await options.stamp(build)));
+      sendCachedPage(req, res, hit, await stamps?.of(build));
       return;
     }
     const found = segments.some((name) => name.startsWith(".")) ? undefined : await lookup(build, segments);
     if (cacheable && found?.kind === "file" && found.path.endsWith(".html")) {
       const page = await pages.load(build, key, found.path, pagePolicy);
-      sendCachedPage(req, res, page, options.stamp && (await options.stamp(build)));
+      sendCachedPage(req, res, page, await stamps?.of(build));
       return;
     }
 
@@ -66,7 +88,7 @@ export function siteFiles(
       await sendStaticFile(req, res, found.path, {
         cacheControl: immutable ? IMMUTABLE : REVALIDATE,
         ...(isHtml && { headersFromContent }),
-        ...(isHtml && options.stamp && { transform: await options.stamp(build) }),
+        ...(isHtml && stamps && { transform: await stamps.of(build) }),
       });
       return;
     }
@@ -112,12 +134,6 @@ function toUrlPath(segments: readonly string[]): string {
 }
 
 /**
- * The real path of the live build. 503 before the first build; also 503 (and an error in the
- * log) when `current` does not resolve to a folder inside `siteDir/builds`, which only a broken
- * or tampered publish can cause: nothing outside the builds is ever served. `current` is resolved
- * on every request; a build folder once checked is not checked again.
- */
-/**
  * Resolving `current` is one libc realpath on a local folder, microseconds; done synchronously it
  * skips a thread-pool round trip that, under load, costs more than the whole rest of a page view.
  */
@@ -129,13 +145,79 @@ function realpathNow(path: string): string | undefined {
   }
 }
 
-function createBuildResolver(siteDir: string, logger: Logger): { current(): Promise<string> } {
-  let checked: string | undefined;
+/** The text of a symlink, or undefined when `path` is not one. One system call. */
+function readlinkNow(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface BuildResolver {
+  /**
+   * The real path of the live build. 503 before the first build; also 503 (and an error in the
+   * log) when `current` does not resolve to a folder inside `siteDir/builds`, which only a broken
+   * or tampered publish can cause: nothing outside the builds is ever served. `current` is
+   * resolved on every call; a build folder once checked is not checked again.
+   */
+  current(): Promise<string>;
+  /**
+   * The live build, without checks, when `current` is still the symlink `current()` last
+   * checked; else undefined. For answers from memory only (fastPages.ts): they read nothing
+   * under the folder. Publishing swaps the symlink by a rename in `siteDir`, which a watch on
+   * `siteDir` reports within milliseconds; until then the previous build is answered, as it is
+   * for requests already in flight. Where the file system cannot be watched, each call compares
+   * the symlink's text instead (one readlink).
+   */
+  currentNow(): string | undefined;
+  close(): void;
+}
+
+function createBuildResolver(siteDir: string, logger: Logger): BuildResolver {
+  const currentLink = join(siteDir, "current");
+  let checked: { link: string | undefined; build: string } | undefined;
+  let watcher: FSWatcher | undefined;
+  /** Changes the watch reported in `siteDir`; bumped too when the watch starts or stops. */
+  let changes = 0;
+  /** `changes` when `checked.link` was last read from disk and found current. */
+  let confirmedAt = -1;
+  let closed = false;
+  const watchSiteDir = (): void => {
+    if (watcher || closed) return;
+    try {
+      watcher = watch(siteDir, { persistent: false }, () => changes++);
+      changes++;
+      watcher.on("error", () => {
+        changes++;
+        watcher?.close();
+        watcher = undefined;
+      });
+    } catch {
+      watcher = undefined; // siteDir missing (no build yet) or not watchable: readlink per call
+    }
+  };
   return {
+    currentNow() {
+      if (checked?.link === undefined) return undefined;
+      if (watcher && confirmedAt === changes) return checked.build;
+      if (readlinkNow(currentLink) !== checked.link) return undefined;
+      // Read after every change the watch has reported so far: good until the next one.
+      confirmedAt = changes;
+      return checked.build;
+    },
     async current() {
-      const build = realpathNow(join(siteDir, "current"));
+      watchSiteDir();
+      // Changes reported while this call awaits must not be hidden by its result.
+      const seen = changes;
+      const link = readlinkNow(currentLink);
+      const build = realpathNow(currentLink);
       if (build === undefined) throw new HttpError(503, "no site published yet: run `lakebook build`");
-      if (build === checked) return build;
+      if (build === checked?.build) {
+        checked = { link, build };
+        confirmedAt = seen;
+        return build;
+      }
       const buildsRoot = await maybeRealpath(join(siteDir, "builds"));
       const isDirectory = await stat(build).then(
         (stats) => stats.isDirectory(),
@@ -145,8 +227,15 @@ function createBuildResolver(siteDir: string, logger: Logger): { current(): Prom
         logger.error({ siteDir }, "site 'current' does not resolve to a build folder inside siteDir/builds");
         throw new HttpError(503, "the published site is invalid: run `lakebook build` to publish it again");
       }
-      checked = build;
+      checked = { link, build };
+      confirmedAt = seen;
       return build;
+    },
+    close() {
+      closed = true;
+      watcher?.close();
+      watcher = undefined;
+      changes++;
     },
   };
 }

@@ -8,7 +8,7 @@ import { createApp, startServer, type RunningServer } from "../../server/index.t
 import type { Job } from "../../server/runs/runner.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { Run } from "../../src/store/index.ts";
-import { createFixture, type Fixture } from "./fixture.ts";
+import { BUILD_1, createFixture, type Fixture } from "./fixture.ts";
 import { addUser, as, login, type Session } from "./authHelpers.ts";
 import { openTestStore, type TestStore } from "./store.ts";
 
@@ -328,7 +328,7 @@ describe("schedules", () => {
 describe("builds", () => {
   it("reports the live build and lists kept and recorded builds", async () => {
     const current = (await (await api("/api/builds/current", as(viewer))).json()) as { id: string };
-    expect(current.id).toBe("b1");
+    expect(current.id).toBe(BUILD_1);
     const { builds } = (await (await api("/api/builds", as(viewer))).json()) as { builds: unknown[] };
     expect(Array.isArray(builds)).toBe(true);
   });

@@ -1,5 +1,5 @@
 /**
- * A real temp project for the server tests: a published site (`site/builds/b1` + `current`
+ * A real temp project for the server tests: a published site (`site/builds/<BUILD_1>` + `current`
  * symlink), a lake with a real Parquet file written by DuckDB, internal and other-zone files, and
  * symlinks that try to escape. Plus a raw HTTP helper for paths `fetch` would normalize.
  */
@@ -11,6 +11,13 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { normalizeConfig, type Config } from "../../src/config.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
+
+/**
+ * Build folders named as `lakebook build` names them, so pages are served the way production
+ * serves them: from the page cache, through the fast path once a reader's session is known.
+ */
+export const BUILD_1 = "20260101T000000000Z-b1b1b1";
+export const BUILD_2 = "20260102T000000000Z-b2b2b2";
 
 export const PAGE_SCRIPT = `\nimport {define} from "./_observablehq/client.abc123.js";\ndefine({id: "1"});\n`;
 
@@ -35,22 +42,22 @@ export async function createFixture(options: { publish?: boolean } = {}): Promis
   };
   const config = normalizeConfig({ root, lakeDir: "lake", siteDir: "site", host: "127.0.0.1", port: 0 });
 
-  await write("site/builds/b1/index.html", page("Home b1"));
-  await write("site/builds/b1/explorer.html", page("Explorer"));
-  await write("site/builds/b1/dir/index.html", page("Dir index"));
-  await write("site/builds/b1/dir/page.html", page("Dir page"));
-  await write("site/builds/b1/404.html", page("Custom not found"));
-  await write("site/builds/b1/robots.txt", "User-agent: *\n");
-  await write("site/builds/b1/_observablehq/client.abc123.js", "export function define() {}\n");
-  await write("site/builds/b1/_observablehq/theme.abc123.css", "body { color: black; }\n");
-  await write("site/builds/b1/_file/data/sales.abc123.csv", "a,b\n1,2\n");
-  await write("site/builds/b1/_npm/lib@1.0.0/index.abc123.js", "export default 1;\n");
-  await write("site/builds/b1/.hidden", "hidden\n");
-  await write("site/builds/b2/index.html", page("Home b2"));
+  await write(`site/builds/${BUILD_1}/index.html`, page("Home b1"));
+  await write(`site/builds/${BUILD_1}/explorer.html`, page("Explorer"));
+  await write(`site/builds/${BUILD_1}/dir/index.html`, page("Dir index"));
+  await write(`site/builds/${BUILD_1}/dir/page.html`, page("Dir page"));
+  await write(`site/builds/${BUILD_1}/404.html`, page("Custom not found"));
+  await write(`site/builds/${BUILD_1}/robots.txt`, "User-agent: *\n");
+  await write(`site/builds/${BUILD_1}/_observablehq/client.abc123.js`, "export function define() {}\n");
+  await write(`site/builds/${BUILD_1}/_observablehq/theme.abc123.css`, "body { color: black; }\n");
+  await write(`site/builds/${BUILD_1}/_file/data/sales.abc123.csv`, "a,b\n1,2\n");
+  await write(`site/builds/${BUILD_1}/_npm/lib@1.0.0/index.abc123.js`, "export default 1;\n");
+  await write(`site/builds/${BUILD_1}/.hidden`, "hidden\n");
+  await write(`site/builds/${BUILD_2}/index.html`, page("Home b2"));
   await write("outside/secret.txt", "secret outside the roots\n");
   await write("outside/site/index.html", page("Outside site"));
-  await symlink(join(root, "outside/secret.txt"), join(root, "site/builds/b1/leak.txt"));
-  if (options.publish !== false) await symlink("builds/b1", join(root, "site/current"));
+  await symlink(join(root, "outside/secret.txt"), join(root, `site/builds/${BUILD_1}/leak.txt`));
+  if (options.publish !== false) await symlink(`builds/${BUILD_1}`, join(root, "site/current"));
 
   await mkdir(join(root, "lake/curated/sales"), { recursive: true });
   const parquetPath = join(root, "lake/curated/sales/data.parquet");

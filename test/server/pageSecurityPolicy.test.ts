@@ -8,7 +8,7 @@
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../server/index.ts";
-import { createFixture, listen, type Fixture } from "./fixture.ts";
+import { BUILD_1, createFixture, listen, type Fixture } from "./fixture.ts";
 
 const MODULE_SCRIPT = `
 import {define} from "./_observablehq/client.csp123.js";
@@ -46,12 +46,12 @@ let browser: Browser;
 
 beforeAll(async () => {
   fixture = await createFixture();
-  await fixture.write("site/builds/b1/csp.html", PAGE);
+  await fixture.write(`site/builds/${BUILD_1}/csp.html`, PAGE);
   await fixture.write(
-    "site/builds/b1/_observablehq/client.csp123.js",
+    `site/builds/${BUILD_1}/_observablehq/client.csp123.js`,
     "export function define(name) { document.body.dataset[name.replace(/\\W/g, '_')] = 'yes'; }\n",
   );
-  await fixture.write("site/builds/b1/_observablehq/worker.csp123.js", 'postMessage("worker");\n');
+  await fixture.write(`site/builds/${BUILD_1}/_observablehq/worker.csp123.js`, 'postMessage("worker");\n');
   server = await listen(fixture.config);
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 });

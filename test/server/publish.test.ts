@@ -2,7 +2,7 @@ import { readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishBuild } from "../../server/index.ts";
-import { createFixture, type Fixture } from "./fixture.ts";
+import { BUILD_1, createFixture, type Fixture } from "./fixture.ts";
 import { openTestStore, type TestStore } from "./store.ts";
 
 let fixture: Fixture;
@@ -27,6 +27,6 @@ describe("publishBuild", () => {
     expect(build).toMatchObject({ status: "failed" });
     expect(build!.error).toBeTruthy();
     expect(build!.durationMs).toBeGreaterThanOrEqual(0);
-    expect(await readlink(join(fixture.root, "site", "current"))).toBe("builds/b1");
+    expect(await readlink(join(fixture.root, "site", "current"))).toBe(`builds/${BUILD_1}`);
   });
 });

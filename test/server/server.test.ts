@@ -9,7 +9,7 @@ import { ConfigError, DataError, HttpError, StorageError, VersionConflictError }
 import { silentLogger } from "../../src/logger.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import { describeError } from "../../server/middlewares/errorHandler.ts";
-import { createFixture, listen, PAGE_SCRIPT, rawRequest, type Fixture } from "./fixture.ts";
+import { BUILD_2, BUILD_1, createFixture, listen, PAGE_SCRIPT, rawRequest, type Fixture } from "./fixture.ts";
 
 let fixture: Fixture;
 let server: RunningServer;
@@ -129,8 +129,8 @@ describe("startServer", () => {
 
   it("lets an in-flight response finish from the old build while `current` switches and the server closes", async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, "b1");
-    await fixture.write("site/builds/b1/_file/big.abc123.bin", big);
-    await fixture.write("site/builds/b2/_file/big.abc123.bin", Buffer.alloc(big.length, "b2"));
+    await fixture.write(`site/builds/${BUILD_1}/_file/big.abc123.bin`, big);
+    await fixture.write(`site/builds/${BUILD_2}/_file/big.abc123.bin`, Buffer.alloc(big.length, "b2"));
     const own = await listen(fixture.config);
     const site = join(fixture.root, "site");
     let closeStarted = 0;
@@ -140,7 +140,7 @@ describe("startServer", () => {
         const chunks: Buffer[] = [];
         void (async () => {
           // Switch the live build, then ask the server to close, while this body is unread.
-          await symlink("builds/b2", join(site, "current.next"));
+          await symlink(`builds/${BUILD_2}`, join(site, "current.next"));
           await rename(join(site, "current.next"), join(site, "current"));
           closeStarted = Date.now();
           const closed = own.close();
@@ -160,7 +160,7 @@ describe("startServer", () => {
       await expect(fetch(own.url + "/")).rejects.toThrow();
       expect(await (await fetch(server.url + "/")).text()).toContain("Home b2");
     } finally {
-      await symlink("builds/b1", join(site, "current.back"));
+      await symlink(`builds/${BUILD_1}`, join(site, "current.back"));
       await rename(join(site, "current.back"), join(site, "current"));
     }
   });

@@ -2,7 +2,7 @@ import { rename, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../server/index.ts";
-import { createFixture, listen, rawRequest, type Fixture } from "./fixture.ts";
+import { BUILD_2, BUILD_1, createFixture, listen, rawRequest, type Fixture } from "./fixture.ts";
 
 let fixture: Fixture;
 let server: RunningServer;
@@ -100,7 +100,7 @@ describe("not found", () => {
   it("answers plain text 404 when the build has no 404.html", async () => {
     const alt = await createFixture();
     try {
-      await rm(join(alt.root, "site/builds/b1/404.html"));
+      await rm(join(alt.root, `site/builds/${BUILD_1}/404.html`));
       const altServer = await listen(alt.config);
       try {
         const response = await fetch(altServer.url + "/nope");
@@ -167,7 +167,7 @@ describe("publishing", () => {
         expect(await response.text()).toBe("no site published yet: run `lakebook build`\n");
       }
       // Publishing needs no restart.
-      await symlink("builds/b1", join(empty.root, "site/current"));
+      await symlink(`builds/${BUILD_1}`, join(empty.root, "site/current"));
       expect((await fetch(emptyServer.url + "/")).status).toBe(200);
     } finally {
       await emptyServer.close();
@@ -178,13 +178,13 @@ describe("publishing", () => {
   it("serves a new build on the next request after `current` is switched atomically", async () => {
     const site = join(fixture.root, "site");
     expect(await (await get("/")).text()).toContain("Home b1");
-    await symlink("builds/b2", join(site, "current.next"));
+    await symlink(`builds/${BUILD_2}`, join(site, "current.next"));
     await rename(join(site, "current.next"), join(site, "current"));
     try {
       expect(await (await get("/")).text()).toContain("Home b2");
       expect((await get("/explorer")).status).toBe(404);
     } finally {
-      await symlink("builds/b1", join(site, "current.back"));
+      await symlink(`builds/${BUILD_1}`, join(site, "current.back"));
       await rename(join(site, "current.back"), join(site, "current"));
     }
     expect(await (await get("/")).text()).toContain("Home b1");
@@ -192,9 +192,9 @@ describe("publishing", () => {
 
   it.each([
     ["outside the site folder", "../outside/site", "/"],
-    ["at the site folder itself", ".", "/builds/b1/"],
-    ["at the builds folder", "builds", "/b1/"],
-    ["at a file", "builds/b1/index.html", "/"],
+    ["at the site folder itself", ".", `/builds/${BUILD_1}/`],
+    ["at the builds folder", "builds", `/${BUILD_1}/`],
+    ["at a file", `builds/${BUILD_1}/index.html`, "/"],
   ])("refuses a `current` that points %s", async (_case, target, path) => {
     const site = join(fixture.root, "site");
     await symlink(target, join(site, "current.evil"));
@@ -206,7 +206,7 @@ describe("publishing", () => {
       expect(body).toBe("the published site is invalid: run `lakebook build` to publish it again\n");
       expect(body).not.toContain(fixture.root);
     } finally {
-      await symlink("builds/b1", join(site, "current.back"));
+      await symlink(`builds/${BUILD_1}`, join(site, "current.back"));
       await rename(join(site, "current.back"), join(site, "current"));
     }
   });
