@@ -75,14 +75,14 @@ function freePort(): Promise<number> {
 }
 
 /** autocannon in its own process, so the client never shares Lakebook's event loop. */
-function autocannon(url: string, headers: Record<string, string>): Promise<Result> {
+function autocannon(url: string, headers: Record<string, string>, seconds = SECONDS): Promise<Result> {
   const args = [
     "node_modules/autocannon/autocannon.js",
     "-j",
     "-c",
     String(CONNECTIONS),
     "-d",
-    String(SECONDS),
+    String(seconds),
   ];
   for (const [name, value] of Object.entries(headers)) args.push("-H", `${name}=${value}`);
   args.push(url);
@@ -190,6 +190,10 @@ async function main(): Promise<void> {
       nginxUrl = `http://127.0.0.1:${port}/`;
       await waitFor(nginxUrl);
     }
+
+    // Warm-up, not reported: JIT compilation and the caches of both servers.
+    await autocannon(`${lakebook.url}/`, { cookie }, 2);
+    if (nginxUrl) await autocannon(nginxUrl, { cookie }, 2);
 
     const ours: Result[] = [];
     const theirs: Result[] = [];
