@@ -234,13 +234,21 @@ async function loadCsv(
     .map((c, i) => `${quoteIdentifier(c.name)} AS _s${i}, ${typedExpression(c)} AS _t${i}`)
     .join(", ");
   const typed = spec.columns.map((c, i) => `_t${i} AS ${quoteIdentifier(c.name)}`).join(", ");
-  const failures = spec.columns
-    .map((c, i) => {
-      const empty = `(_s${i} IS NULL OR trim(_s${i}) = '')`;
-      const bad = c.nullable ? `(NOT ${empty} AND _t${i} IS NULL)` : `(${empty} OR _t${i} IS NULL)`;
-      return `CASE WHEN ${bad} THEN ${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || _s${i} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)} END`;
-    })
+  // Whether column i failed, cheap enough for every row: a typed column failed exactly when its
+  // conversion gave NULL (an empty value converts to NULL too) unless empty values are allowed;
+  // only text columns need their value trimmed. The reason text is built for failed rows only.
+  const failed = spec.columns.map((c, i) => {
+    const empty = `(_s${i} IS NULL OR trim(_s${i}) = '')`;
+    if (c.type === "VARCHAR") return c.nullable ? "false" : empty;
+    return c.nullable ? `(_t${i} IS NULL AND NOT ${empty})` : `_t${i} IS NULL`;
+  });
+  const reasons = spec.columns
+    .map(
+      (c, i) =>
+        `CASE WHEN ${failed[i]} THEN ${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || _s${i} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)} END`,
+    )
     .join(", ");
+  const reason = `CASE WHEN ${failed.join(" OR ")} THEN concat_ws('; ', ${reasons}) END`;
   if (!/^[0-9a-f]{64}$/.test(landing.sha256) || Number.isNaN(Date.parse(landing.fetchedAt))) {
     throw new DataError(
       `the landing record of ${landing.key} is damaged (sha256 or fetch time): land the file again`,
@@ -251,7 +259,7 @@ async function loadCsv(
   // file's row numbers are the rows' order in the CSV. Memory stays bounded however large the file.
   await db.run(
     `COPY (
-       SELECT ${typed}, nullif(concat_ws('; ', ${failures}), '') AS _reason
+       SELECT ${typed}, ${reason} AS _reason
        FROM (SELECT ${converted}
          FROM read_csv(${quoteLiteral(path)}, header = true, auto_detect = false, delim = ${delimiter}, quote = '"',
            escape = '"', columns = {${columnTypes}}, store_rejects = true, hive_partitioning = false))
