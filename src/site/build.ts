@@ -6,7 +6,8 @@
  *    vendors the npm cache (vendor.ts);
  * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
  *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
- * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any;
+ * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any,
+ *    and writes the pages' access rules from their front matter (pageAccess.ts);
  * 4. renames the folder to `builds/<buildId>`, switches `current` to it (publish.ts) and prunes
  *    old builds.
  * Any failure leaves `current` as it was and removes the partial folder. Builds in one process
@@ -19,6 +20,7 @@ import { BuildError, isLakebookError } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { loadFramework, readFrameworkSpec, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
 import { linkLoaders } from "./loaders.ts";
+import { writePageAccess } from "./pageAccess.ts";
 import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
 import {
@@ -115,6 +117,8 @@ async function buildSiteNow(
     );
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
+    const restricted = await writePageAccess(config.notebooksDir, partialDir);
+    if (restricted.length > 0) log.info({ rules: restricted.length }, "page access rules from front matter");
     await rename(partialDir, finalDir);
   } catch (error) {
     await rm(partialDir, { recursive: true, force: true });

@@ -31,3 +31,10 @@ export {
   type VendorResult,
 } from "./vendor.ts";
 export { loadFramework, readFrameworkSpec } from "./framework.ts";
+export {
+  accessOf,
+  PAGE_ACCESS_FILE,
+  readPageAccess,
+  writePageAccess,
+  type PageAccessRule,
+} from "./pageAccess.ts";

@@ -3,7 +3,13 @@ import { readFile, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuildError } from "../../src/errors.ts";
-import { buildSite, findOffOriginReferences, listBuilds, vendorNpmCache } from "../../src/site/index.ts";
+import {
+  buildSite,
+  findOffOriginReferences,
+  listBuilds,
+  readPageAccess,
+  vendorNpmCache,
+} from "../../src/site/index.ts";
 import { buildOffline, networkIsolationProblem } from "../helpers/offlineBuild.ts";
 import { createSiteFixture, type SiteFixture } from "./fixture.ts";
 
@@ -35,6 +41,16 @@ describe("buildSite", () => {
     const current = join(fixture.config.siteDir, "current");
     expect(existsSync(join(current, "index.html"))).toBe(true);
     expect(existsSync(join(current, "explore.html"))).toBe(true);
+  });
+
+  it("publishes the access rules of pages' front matter with the build, covering their attachments", async () => {
+    const rules = await readPageAccess(join(fixture.config.siteDir, "current"));
+    expect(rules).toEqual([
+      { path: expect.stringMatching(/^\/_file\/data\/margins\.[0-9a-f]{8}\.csv$/), groups: ["finance"] },
+      { path: "/finance/margins", groups: ["finance"] },
+    ]);
+    const attachment = rules[0]!.path;
+    expect(existsSync(join(fixture.config.siteDir, "current", attachment))).toBe(true);
   });
 
   it("serves every library and the DuckDB files from the site itself", async () => {

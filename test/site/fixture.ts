@@ -65,6 +65,23 @@ const note = FileAttachment("data/note.txt").text();
 <p id="note">\${note}</p>
 `;
 
+/** A page only the finance group may read, with an attachment no other page uses. */
+export const MARGINS_PAGE = `---
+title: Margins
+access: [finance]
+---
+
+# Margins
+
+\`\`\`js
+const margins = FileAttachment("../data/margins.csv").csv({typed: true});
+\`\`\`
+
+<p id="margins">\${margins.length}</p>
+`;
+
+export const MARGINS_LOADER = `process.stdout.write("desk,margin\\nrates,0.12\\n");\n`;
+
 export interface SiteFixture {
   readonly root: string;
   readonly config: Config;
@@ -89,6 +106,8 @@ export async function createSiteFixture(): Promise<SiteFixture> {
   await write("data/lake/note.txt", "first note");
   await write("notebooks/index.md", INDEX_PAGE);
   await write("notebooks/explore.md", EXPLORE_PAGE);
+  await write("notebooks/finance/margins.md", MARGINS_PAGE);
+  await write("loaders/margins.csv.ts", MARGINS_LOADER);
   // No `data` link: buildSite creates it (linkLoaders), as after a fresh checkout.
   const config = normalizeConfig({ root });
   return {
