@@ -181,7 +181,11 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     });
   });
   app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config));
-  app.use(allowMethods(STATIC_METHODS), requireRead(access), siteFiles(site));
+  app.use(
+    allowMethods(STATIC_METHODS),
+    requireRead(access, () => site.currentPageRules()),
+    siteFiles(site),
+  );
   app.use(errorHandler(logger));
 
   const services: AppServices = {

@@ -5,8 +5,9 @@
  * rate bare `node:http` does), so this answers such requests before Express sees them.
  *
  * It answers only when every fact it needs is already in memory and fresh: the live build is the
- * one already checked, the page is in the page cache, the session, the user count and the access
- * rules were looked up within their cache TTL, and the build stamp is cached. Then the response
+ * one already checked, the page is in the page cache, the build's page rules are read, the
+ * session, the user count and the access rules were looked up within their cache TTL, and the
+ * build stamp is cached. Then the response
  * is exactly what the Express path sends (same headers, CSP, validators, 304s, request id, log
  * line and latency metric). Anything else — an unknown page, a refusal, a stale cache entry, a
  * conditional or range request the cache does not answer, a route of the server itself — falls
@@ -65,8 +66,13 @@ export function createFastPages({
     const key = segments.join("/");
     const page = site.pages.get(build, key);
     if (page === undefined) return false;
+    const pageRules = site.pageRulesNow(build);
     const principal = access.authenticateNow(req.headers.cookie);
-    if (principal === undefined || access.canReadPathNow(principal, "/" + key) !== true) {
+    if (
+      pageRules === undefined ||
+      principal === undefined ||
+      access.canReadPathNow(principal, "/" + key, pageRules) !== true
+    ) {
       return false;
     }
     const stamp = site.stamps?.now(build);

@@ -13,13 +13,16 @@
  *   audit log.
  * - Access rules (path prefix -> groups, in the store, set with `lakebook publish access`) narrow
  *   reading further: a page, its attachments (`/_file/<path>`) and lake folders under a rule are
- *   readable only by admins and members of one of the rule's groups, in every mode.
+ *   readable only by admins and members of one of the rule's groups, in every mode. A page's
+ *   front matter (`access: [finance]`) does the same for that page and its own attachments,
+ *   through rules published with the build (src/site/pageAccess.ts).
  *
  * Sessions are looked up through a short cache (a few seconds) so a page view costs no database
  * round trip; a logout on this process takes effect at once, on another process within the TTL.
  */
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Config } from "../../src/config.ts";
+import type { PageAccessRule } from "../../src/site/pageAccess.ts";
 import type { AccessRule, Role, Session, Store, User } from "../../src/store/index.ts";
 
 export type Capability = "read" | "readOps" | "operate" | "admin";
@@ -60,10 +63,17 @@ export interface AccessControl {
    */
   authenticateNow(cookieHeader: string | undefined): Principal | undefined;
   can(principal: Principal, capability: Capability): Promise<boolean>;
-  /** Whether `principal` may read the URL path (already decoded and normalized). */
-  canReadPath(principal: Principal, path: string): Promise<boolean>;
+  /**
+   * Whether `principal` may read the URL path (already decoded and normalized). `pageRules` are
+   * the published build's rules from page front matter (src/site/pageAccess.ts), for site paths.
+   */
+  canReadPath(principal: Principal, path: string, pageRules?: readonly PageAccessRule[]): Promise<boolean>;
   /** `canReadPath` from memory alone: undefined when the user count or the rules need the store. */
-  canReadPathNow(principal: Principal, path: string): boolean | undefined;
+  canReadPathNow(
+    principal: Principal,
+    path: string,
+    pageRules?: readonly PageAccessRule[],
+  ): boolean | undefined;
   /** Starts a session; returns the cookie token (only ever sent to the client). */
   startSession(user: User): Promise<{ token: string; session: Session }>;
   endSession(session: Session): Promise<void>;
@@ -136,13 +146,19 @@ export function createAccessControl(
     if (current === "public") return capability === "read";
     return false;
   };
-  const rulesAllow = (principal: Principal, path: string, list: readonly AccessRule[]): boolean => {
-    if (principal.user?.role === "admin" || list.length === 0) return true;
-    const target = ruleTarget(path);
+  const rulesAllow = (
+    principal: Principal,
+    path: string,
+    list: readonly AccessRule[],
+    pageRules: readonly PageAccessRule[],
+  ): boolean => {
+    if (principal.user?.role === "admin" || (list.length === 0 && pageRules.length === 0)) return true;
     const groups = new Set(principal.user?.groups ?? []);
-    return !list.some(
-      (rule) => pathMatches(rule.path, target) && !rule.groups.some((group) => groups.has(group)),
-    );
+    const member = (rule: { groups: readonly string[] }) => rule.groups.some((group) => groups.has(group));
+    const target = ruleTarget(path);
+    if (list.some((rule) => pathMatches(rule.path, target) && !member(rule))) return false;
+    const page = pageTarget(path);
+    return !pageRules.some((rule) => rule.path === page && !member(rule));
   };
 
   return {
@@ -168,15 +184,15 @@ export function createAccessControl(
     async can(principal, capability) {
       return capable(principal, capability, principal.user ? "private" : await mode());
     },
-    async canReadPath(principal, path) {
+    async canReadPath(principal, path, pageRules = []) {
       if (!(await this.can(principal, "read"))) return false;
-      return rulesAllow(principal, path, await accessRules());
+      return rulesAllow(principal, path, await accessRules(), pageRules);
     },
-    canReadPathNow(principal, path) {
+    canReadPathNow(principal, path, pageRules = []) {
       const current = principal.user ? "private" : modeNow();
       const list = accessRulesNow();
       if (current === undefined || list === undefined) return undefined;
-      return capable(principal, "read", current) && rulesAllow(principal, path, list);
+      return capable(principal, "read", current) && rulesAllow(principal, path, list, pageRules);
     },
     async startSession(user) {
       if (!store) throw new Error("sessions need a record store");
@@ -231,6 +247,17 @@ export function sameToken(a: string | undefined, b: string | undefined): boolean
  */
 export function ruleTarget(path: string): string {
   let target = path.replace(/^\/_(file|import)\//, "/");
+  if (target.endsWith(".html")) target = target.slice(0, -".html".length);
+  if (target.endsWith("/index")) target = target.slice(0, -"index".length);
+  return target;
+}
+
+/**
+ * The path a page rule (exact) is matched against: a page's `.html` spelling and `index` count as
+ * its clean URL; attachment paths (`/_file/...`) are matched as they are.
+ */
+export function pageTarget(path: string): string {
+  let target = path;
   if (target.endsWith(".html")) target = target.slice(0, -".html".length);
   if (target.endsWith("/index")) target = target.slice(0, -"index".length);
   return target;

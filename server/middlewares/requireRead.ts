@@ -1,19 +1,23 @@
 import type { NextFunction, Request, Response } from "express";
+import type { PageAccessRule } from "../../src/site/pageAccess.ts";
 import type { AccessControl } from "../auth/accessControl.ts";
 import { normalizeRequestPath } from "../safePath.ts";
 import { principalOf, refusal } from "./authenticate.ts";
 
 /**
  * Guards the site and the lake: the request path must be readable by the principal (role and
- * access rules). Anonymous page navigations are redirected to the login page; everything else
+ * access rules; for the site also the live build's page rules, `pageRules`). Anonymous page navigations are redirected to the login page; everything else
  * (assets, lake files) gets a 401, a signed-in user without access a 403.
  */
-export function requireRead(access: AccessControl) {
+export function requireRead(
+  access: AccessControl,
+  pageRules: () => Promise<readonly PageAccessRule[]> = async () => [],
+) {
   return async function requireRead(req: Request, res: Response, next: NextFunction): Promise<void> {
     const segments = normalizeRequestPath(req.originalUrl);
     const path = "/" + segments.join("/");
     const principal = principalOf(res);
-    if (await access.canReadPath(principal, path)) return next();
+    if (await access.canReadPath(principal, path, await pageRules())) return next();
     if (!principal.user && req.method === "GET" && isPageNavigation(req, segments)) {
       res.setHeader("Cache-Control", "no-store");
       res.redirect(302, `/auth/login?next=${encodeURIComponent(req.originalUrl)}`);

@@ -9,6 +9,7 @@ import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
 import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
 import type { BuildStamps } from "../buildStamp.ts";
+import { readPageAccess, type PageAccessRule } from "../../src/site/pageAccess.ts";
 import { createPageCache, sendCachedPage, type PageCache } from "../pageCache.ts";
 
 /** Framework's content-hashed output folders: a file there never changes under its name. */
@@ -25,6 +26,10 @@ export interface PublishedSite {
   readonly pagePolicy: (content: Buffer, realPath: string, etag: string) => string;
   readonly builds: BuildResolver;
   readonly stamps: BuildStamps | undefined;
+  /** The access rules the live build's pages were published with (their front matter). */
+  currentPageRules(): Promise<readonly PageAccessRule[]>;
+  /** A build's page rules when already read (they never change for a build); else undefined. */
+  pageRulesNow(build: string): readonly PageAccessRule[] | undefined;
   /** Stops watching the site folder. */
   close(): void;
 }
@@ -35,11 +40,32 @@ export function createPublishedSite(
   stamps: BuildStamps | undefined,
 ): PublishedSite {
   const builds = createBuildResolver(config.siteDir, logger);
+  // One build's rules at a time: a build folder never changes once published.
+  let rules: { build: string; rules: readonly PageAccessRule[] } | undefined;
   return {
     pages: createPageCache(),
     pagePolicy: createPagePolicyCache(),
     builds,
     stamps,
+    async currentPageRules() {
+      let build: string;
+      try {
+        build = await builds.current();
+      } catch {
+        return []; // no valid build: the site answers 503 before any file is read
+      }
+      if (rules?.build === build) return rules.rules;
+      try {
+        rules = { build, rules: await readPageAccess(build) };
+      } catch (error) {
+        logger.error({ err: error, build }, "the build's page access rules cannot be read");
+        throw new HttpError(503, "the published site is invalid: run `lakebook build` to publish it again");
+      }
+      return rules.rules;
+    },
+    pageRulesNow(build) {
+      return rules?.build === build ? rules.rules : undefined;
+    },
     close: () => builds.close(),
   };
 }

@@ -31,6 +31,15 @@ beforeAll(async () => {
   fixture = await createFixture();
   await fixture.write(`site/builds/${BUILD_1}/runs.html`, page("A page named runs"));
   await fixture.write(`site/builds/${BUILD_1}/api.html`, page("A page named api"));
+  await fixture.write(`site/builds/${BUILD_1}/margins.html`, page("Margins"));
+  // As `lakebook build` publishes a page with `access: [finance]` in its front matter.
+  await fixture.write(
+    `site/builds/${BUILD_1}/.lakebook/access.json`,
+    JSON.stringify([
+      { path: "/_file/data/sales.abc123.csv", groups: ["finance"] },
+      { path: "/margins", groups: ["finance"] },
+    ]),
+  );
   db = await openTestStore();
   await addUser(db.store, "vic", "viewer");
   await addUser(db.store, "ana", "analyst", ["finance"]);
@@ -227,6 +236,40 @@ describe("requests the fast path must not answer", () => {
     const post = await get("/explorer", { cookie: analyst.cookie }, "POST");
     expect(post.fast).toBe(false);
     expect(post.response.status).toBe(405);
+  });
+});
+
+describe("pages restricted by their front matter", () => {
+  it("are read by the page's groups, fast once cached, and refused to others every time", async () => {
+    for (let i = 0; i < 2; i++) {
+      const allowed = await get("/margins", { cookie: analyst.cookie });
+      expect(allowed.response.status).toBe(200);
+      expect(allowed.body).toContain("Margins");
+      if (i === 1) expect(allowed.fast).toBe(true);
+      for (const path of ["/margins", "/margins.html"]) {
+        const refused = await get(path, { cookie: viewer.cookie });
+        expect(refused.fast, path).toBe(false);
+        expect(refused.response.status, path).toBe(403);
+        expect(refused.body, path).not.toContain("Margins");
+      }
+    }
+    const anonymous = await get("/margins", { accept: "text/html" });
+    expect(anonymous.response.status).toBe(302);
+  });
+
+  it("cover the page's attachments and are never served themselves", async () => {
+    const file = "/_file/data/sales.abc123.csv";
+    expect((await get(file, { cookie: analyst.cookie })).response.status).toBe(200);
+    const refused = await get(file, { cookie: viewer.cookie });
+    expect(refused.response.status).toBe(403);
+    expect(refused.body).not.toContain("1,2");
+    for (const path of ["/.lakebook/access.json", "/.lakebook/"]) {
+      const hidden = await get(path, { cookie: analyst.cookie });
+      expect(hidden.response.status, path).toBe(404);
+      expect(hidden.body, path).not.toContain("finance");
+    }
+    // Pages without a rule stay readable to every reader.
+    expect((await get("/explorer", { cookie: viewer.cookie })).response.status).toBe(200);
   });
 });
 
