@@ -4,8 +4,9 @@ import { StorageError, VersionConflictError } from "../../src/errors.ts";
 import { createLake, createPgCommitLock } from "../../src/lake/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { type S3Server, startS3Server } from "./s3Server.ts";
+import { TEST_DATABASE_URL } from "../helpers/postgres.ts";
 
-const DATABASE_URL = process.env.LAKEBOOK_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = TEST_DATABASE_URL;
 const tempDir = useTempDirs();
 let server: S3Server;
 

@@ -4,16 +4,16 @@
  * Then the same on the embedded store, the listening connection killed, and shutdown.
  */
 import { PassThrough } from "node:stream";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import type { JobContext } from "../../server/runs/runner.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/logger.ts";
 import { createStore, type Run, type RunLogLine, type Store } from "../../src/store/index.ts";
 import { eventually } from "../helpers/eventually.ts";
+import { listenerPids, terminateBackends } from "../helpers/postgres.ts";
 import { addUser, as, login, type Session } from "./authHelpers.ts";
 import { createFixture, type Fixture } from "./fixture.ts";
-import { TEST_DATABASE_URL, openTestStore, type TestStore } from "./store.ts";
+import { openTestStore, type TestStore } from "./store.ts";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -138,28 +138,6 @@ function expectForwardOnly(runs: readonly Run[]): void {
   expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
 }
 
-/** The backend pids of this schema's listening connections. */
-async function listeners(): Promise<number[]> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",
-      [`lakebook listen ${db.schema}`],
-    );
-    return rows.map((row) => row.pid);
-  } finally {
-    await client.end();
-  }
-}
-
-async function terminate(pids: readonly number[]): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await client.query("SELECT pg_terminate_backend(pid) FROM unnest($1::integer[]) AS pid", [pids]);
-  await client.end();
-}
-
 function captureLogs(): { logger: Logger; messages: () => string[] } {
   const stream = new PassThrough();
   const entries: { msg: string }[] = [];
@@ -223,11 +201,11 @@ describe("live runs across servers on one PostgreSQL", () => {
     try {
       const [onA, onB] = await Promise.all([login(a.url, "ada"), login(b.url, "ada")]);
       const streamA = await openStream(a, onA);
-      const [listening] = await listeners();
+      const [listening] = await listenerPids(db.schema);
       expect(listening).toBeTypeOf("number");
       const run = await trigger(b, onB, "long");
       await eventually(() => streamA.lines(run.id).length >= 3, "the first lines");
-      await terminate([listening!]);
+      await terminateBackends([listening!]);
       await eventually(
         () => messages().some((m) => m.startsWith("run announcements from other servers stopped")),
         "the warning",
@@ -237,7 +215,7 @@ describe("live runs across servers on one PostgreSQL", () => {
         "recovery",
       );
       await eventually(async () => {
-        const now = await listeners();
+        const now = await listenerPids(db.schema);
         return now.length === 1 && now[0] !== listening;
       }, "a new listening connection");
       await settled(streamA, run.id, "succeeded");
@@ -256,12 +234,12 @@ describe("live runs across servers on one PostgreSQL", () => {
   it("closes promptly with a stream open while the listener reconnects, leaving no connection behind", async () => {
     const a = await serve(db.store);
     const stream = await openStream(a, await login(a.url, "ada"));
-    await terminate(await listeners());
+    await terminateBackends(await listenerPids(db.schema));
     const started = Date.now();
     await a.close();
     expect(Date.now() - started).toBeLessThan(3000);
     await stream.ended;
-    await eventually(async () => (await listeners()).length === 0, "no listening connection");
+    await eventually(async () => (await listenerPids(db.schema)).length === 0, "no listening connection");
   });
 });
 

@@ -6,8 +6,9 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createStore, quoteIdentifier, type Store } from "../../src/store/index.ts";
 
-export const TEST_DATABASE_URL =
-  process.env.LAKEBOOK_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+import { TEST_DATABASE_URL } from "../helpers/postgres.ts";
+
+export { TEST_DATABASE_URL };
 
 export interface TestStore {
   readonly store: Store;

@@ -7,10 +7,10 @@ import { parquetRelation, withDb } from "../../src/pipeline/index.ts";
 import { listRuns, runPostgresSource } from "../../src/sources/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { addedKeys, lakeListing, newLake } from "./lakeHelpers.ts";
+import { TEST_DATABASE_URL } from "../helpers/postgres.ts";
 
 const tempDir = useTempDirs();
-export const DATABASE_URL =
-  process.env.LAKEBOOK_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DATABASE_URL = TEST_DATABASE_URL;
 const TABLE = `lakebook_src_${process.pid}`;
 const BIG = `lakebook_src_big_${process.pid}`;
 

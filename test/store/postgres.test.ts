@@ -6,10 +6,9 @@ import { createStore, quoteIdentifier, type RunChange, type Store } from "../../
 import { listenPg } from "../../src/store/pgListener.ts";
 import { closedPort } from "../helpers/closedPort.ts";
 import { eventually } from "../helpers/eventually.ts";
+import { TEST_DATABASE_URL, listenerPids, terminateBackends } from "../helpers/postgres.ts";
 import { testStore } from "./storeContract.ts";
 
-export const TEST_DATABASE_URL =
-  process.env.LAKEBOOK_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const schema = `lakebook_test_${randomBytes(4).toString("hex")}`;
 const otherSchema = `lakebook_test_${randomBytes(4).toString("hex")}`;
 const opened: Store[] = [];
@@ -32,28 +31,6 @@ testStore("postgres", async () => {
   opened.push(store, second);
   return { store, second };
 });
-
-/** The backend pids of this schema's listening connections. */
-async function listeners(of: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",
-      [`lakebook listen ${of}`],
-    );
-    return rows.map((row) => row.pid);
-  } finally {
-    await client.end();
-  }
-}
-
-async function terminate(pids: readonly number[]): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await client.query("SELECT pg_terminate_backend(pid) FROM unnest($1::integer[]) AS pid", [pids]);
-  await client.end();
-}
 
 describe("run announcements on PostgreSQL", () => {
   it("reach only the stores of the same schema, though channels are database-wide", async () => {
@@ -81,15 +58,15 @@ describe("run announcements on PostgreSQL", () => {
       onChange: (change) => heard.push(change),
       onState: (state) => states.push(state),
     });
-    const [pid] = await listeners(schema);
+    const [pid] = await listenerPids(schema);
     expect(pid).toBeTypeOf("number");
-    await terminate([pid!]);
+    await terminateBackends([pid!]);
     await eventually(() => states.includes("down"), "down");
     await eventually(() => states.includes("up"), "up");
     expect(states).toEqual(["down", "up"]);
     // A new connection listens; the killed one is gone.
     await eventually(async () => {
-      const now = await listeners(schema);
+      const now = await listenerPids(schema);
       return now.length === 1 && now[0] !== pid;
     }, "one new listening connection");
     const run = (await store.createRun({ job: "build" }))!;
@@ -98,18 +75,18 @@ describe("run announcements on PostgreSQL", () => {
       "an announcement after reconnecting",
     );
     await stop();
-    await eventually(async () => (await listeners(schema)).length === 0, "no listening connection");
+    await eventually(async () => (await listenerPids(schema)).length === 0, "no listening connection");
   });
 
   it("closes its listening connections with the store, promptly", async () => {
     const store = await createStore({ kind: "postgres", url: TEST_DATABASE_URL, schema: otherSchema });
     await store.watchRuns({ onChange: () => undefined });
     await store.watchRuns({ onChange: () => undefined });
-    expect(await listeners(otherSchema)).toHaveLength(2);
+    expect(await listenerPids(otherSchema)).toHaveLength(2);
     const started = Date.now();
     await store.close();
     expect(Date.now() - started).toBeLessThan(2000);
-    await eventually(async () => (await listeners(otherSchema)).length === 0, "no listening connection");
+    await eventually(async () => (await listenerPids(otherSchema)).length === 0, "no listening connection");
   });
 
   it("keeps retrying while PostgreSQL cannot be reached, and closes without waiting", async () => {
