@@ -7,9 +7,8 @@
  * It answers only when every fact it needs is already in memory and fresh: the live build is the
  * one already checked, the page is in the page cache, the build's page rules are read, the
  * session, the user count and the access rules were looked up within their cache TTL, and the
- * build stamp is cached. Then the response
- * is exactly what the Express path sends (same headers, CSP, validators, 304s, request id, log
- * line and latency metric). Anything else — an unknown page, a refusal, a stale cache entry, a
+ * build stamp is cached. Then the response is exactly what the Express path sends (same headers,
+ * CSP, validators, 304s, request id, log line and latency metric). Anything else — an unknown page, a refusal, a stale cache entry, a
  * conditional or range request the cache does not answer, a route of the server itself — falls
  * through to Express, which decides and refills the caches. So this path can only ever say yes,
  * with the same answer Express would give.
