@@ -2,7 +2,7 @@
  * Local filesystem storage, the embedded default (`data/lake`).
  *
  * Atomicity: every write goes to a temporary file under `<root>/.tmp/` (same filesystem), is
- * fsynced, then renamed into place; `writeIfAbsent` uses `link()`, which fails with EEXIST instead
+ * fsynced, then renamed into place (a data file DuckDB wrote is fsynced before its rename too); `writeIfAbsent` uses `link()`, which fails with EEXIST instead
  * of replacing, so two racing committers cannot both win. Temporary files left by a crash live
  * only under `.tmp/`, which `list` never shows and `lake gc` removes.
  */
@@ -94,7 +94,7 @@ class FsStorage implements Storage {
     const tempPath = await this.#tempFile(data);
     await mkdir(dirname(path), { recursive: true });
     await rename(tempPath, path);
-    await syncDirectory(dirname(path));
+    await syncPath(dirname(path));
   }
 
   async writeIfAbsent(key: string, data: Buffer | string): Promise<void> {
@@ -103,7 +103,7 @@ class FsStorage implements Storage {
     try {
       await mkdir(dirname(path), { recursive: true });
       await link(tempPath, path);
-      await syncDirectory(dirname(path));
+      await syncPath(dirname(path));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") {
         throw new VersionConflictError(key, `'${key}' already exists: another writer committed it first`, {
@@ -119,6 +119,9 @@ class FsStorage implements Storage {
   async putFile(key: string, localPath: string): Promise<void> {
     const path = this.#path(key);
     await mkdir(dirname(path), { recursive: true });
+    // On disk before any manifest can name it: a power cut after the commit must not leave a
+    // committed version pointing at a file whose bytes never reached the disk.
+    await syncPath(localPath);
     try {
       await rename(localPath, path);
     } catch (error) {
@@ -127,10 +130,11 @@ class FsStorage implements Storage {
       const tempPath = join(this.#root, TEMP_DIR, `${Date.now()}-${randomBytes(6).toString("hex")}`);
       await mkdir(dirname(tempPath), { recursive: true });
       await copyFile(localPath, tempPath, constants.COPYFILE_EXCL);
+      await syncPath(tempPath);
       await rename(tempPath, path);
       await unlink(localPath);
     }
-    await syncDirectory(dirname(path));
+    await syncPath(dirname(path));
   }
 
   async localPath(key: string): Promise<string> {
@@ -187,8 +191,9 @@ function isNotFound(error: unknown): boolean {
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
+/** fsync of a file, or of a folder (which makes the names created in it durable). */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
   try {
     await handle.sync();
   } finally {
