@@ -238,7 +238,8 @@ async function loadCsv(
   // conversion gave NULL (an empty value converts to NULL too) unless empty values are allowed;
   // only text columns need their value trimmed. The reason text is built for failed rows only.
   const failed = spec.columns.map((c, i) => {
-    const empty = `(_s${i} IS NULL OR trim(_s${i}) = '')`;
+    // Only a value that starts with a blank (or is '') can be blank: trim just those.
+    const empty = `(_s${i} IS NULL OR (ascii(_s${i}) <= 32 AND trim(_s${i}) = ''))`;
     if (c.type === "VARCHAR") return c.nullable ? "false" : empty;
     return c.nullable ? `(_t${i} IS NULL AND NOT ${empty})` : `_t${i} IS NULL`;
   });
