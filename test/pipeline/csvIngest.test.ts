@@ -86,6 +86,22 @@ describe("CSV ingest (landing -> raw)", () => {
     ]);
   });
 
+  it("rejects a blank required text value, but keeps text that only starts with a blank", async () => {
+    const { lake, landing } = await setup(
+      'symbol,date,price\n   ,Jan 1 2000,1.5\n,Jan 2 2000,2\n" B",Jan 3 2000,3\nC,Jan 4 2000,4\n',
+    );
+    const result = await ingestCsv(lake, landing, SPEC);
+    const rejects = JSON.parse((await lake.storage.read(result.manifest.rejects.key!)).toString());
+    expect(rejects.map((r: { line: number; reason: string }) => [r.line, r.reason])).toEqual([
+      [2, "column 'symbol': '   ' is not a valid VARCHAR"],
+      [3, "column 'symbol': empty is not a valid VARCHAR"],
+    ]);
+    expect((await readRaw(lake)).map((r) => [r.symbol, r._line])).toEqual([
+      [" B", "4"],
+      ["C", "5"],
+    ]);
+  });
+
   it("numbers rows and rejects by their real line in a large file parsed in parallel", async () => {
     const bad = new Map([
       [1_000, "structural"],
