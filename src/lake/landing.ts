@@ -7,13 +7,13 @@
  * source, same sha256) adds nothing and returns the first record.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { copyFile, stat } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import { DataError, VersionConflictError } from "../errors.ts";
 import type { Lake } from "./lake.ts";
 import { joinKey, normalizeName } from "./names.ts";
 import type { Storage } from "./storage.ts";
+import { sha256OfFile } from "./verify.ts";
 
 export interface Provenance {
   source: string;
@@ -107,9 +107,7 @@ export async function landLocalFile(
   const extension = extname(path).slice(1).toLowerCase() || "bin";
   if (!EXTENSION.test(extension))
     throw new DataError(`unsupported file extension '.${extension}' of ${basename(path)}`);
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  const sha256 = hash.digest("hex");
+  const sha256 = await sha256OfFile(path);
   const existing = await maybeLanded(lake.storage, source, sha256);
   if (existing) return { record: existing, created: false };
 

@@ -29,6 +29,7 @@ import { StorageError, VersionConflictError } from "../errors.ts";
 import { type CommitLock, createFileCommitLock } from "./commitLock.ts";
 import { normalizeKey, normalizePrefix } from "./names.ts";
 import type { ObjectInfo, Storage } from "./storage.ts";
+import { sha256OfFile } from "./verify.ts";
 
 export interface S3Options {
   /** e.g. http://127.0.0.1:9000; path-style addressing is always used. */
@@ -235,7 +236,7 @@ class S3Storage implements Storage {
         `cannot upload '${key}': ${size} bytes is more than one S3 PUT carries (5 GiB); write smaller files (lower the row count per file)`,
       );
     }
-    const sha256 = await hashFile(localPath);
+    const sha256 = await sha256OfFile(localPath);
     const etag = await this.#call("upload", key, (client) =>
       this.#put(client, name, { path: localPath, size, sha256 }, {}),
     );
@@ -316,10 +317,4 @@ function isValidKey(key: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

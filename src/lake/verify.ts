@@ -25,10 +25,7 @@ export async function verifyVersion(storage: Storage, manifest: Manifest): Promi
       problems.push({ key: file.key, problem: `size ${info.size}, manifest says ${file.size}` });
       continue;
     }
-    const hash = createHash("sha256");
-    for await (const chunk of createReadStream(await storage.localPath(file.key)))
-      hash.update(chunk as Buffer);
-    const sha256 = hash.digest("hex");
+    const sha256 = await sha256OfFile(await storage.localPath(file.key));
     if (sha256 !== file.sha256)
       problems.push({ key: file.key, problem: `sha256 ${sha256} differs from the manifest` });
   }
@@ -38,8 +35,14 @@ export async function verifyVersion(storage: Storage, manifest: Manifest): Promi
   return problems;
 }
 
+/**
+ * The sha256 of a file, streamed: the one place the lake hashes files (landing, data files,
+ * archives, S3 cache copies, verification). Read in 4 MiB chunks: with the stream's default
+ * 64 KiB, a 174 MB Parquet file took 270 ms to hash here, with 4 MiB 108 ms.
+ */
 export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 }))
+    hash.update(chunk as Buffer);
   return hash.digest("hex");
 }

@@ -19,12 +19,6 @@ export {
   type PromotionResult,
   type DatasetRef,
 } from "./promote.ts";
-export {
-  writeParquet,
-  parquetRelation,
-  sha256File,
-  DEFAULT_ROW_GROUP_SIZE,
-  PARQUET_COMPRESSION,
-} from "./parquetFile.ts";
+export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
 export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
 export { parseColumnList, normalizeCsvSpec, normalizeColumnType } from "./csvSpec.ts";

@@ -4,10 +4,9 @@
  * key. Nothing is visible to readers until a manifest naming the file is committed.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { DataFile, Lake } from "../lake/index.ts";
+import { type DataFile, type Lake, sha256OfFile } from "../lake/index.ts";
 import { type Db, quoteLiteral } from "./duckdb.ts";
 
 export interface ParquetOptions {
@@ -42,18 +41,12 @@ export async function writeParquet(
   const file: DataFile = {
     key,
     size: (await stat(localPath)).size,
-    sha256: await sha256File(localPath),
+    sha256: await sha256OfFile(localPath),
     rows: Number(countRow?.n ?? 0),
     ...(options.partition && { partition: options.partition }),
   };
   await lake.storage.putFile(key, localPath);
   return file;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /**
