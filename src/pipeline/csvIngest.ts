@@ -258,13 +258,15 @@ async function loadCsv(
   // One streaming pass, parsed in parallel: every row typed (or given the reason it cannot be),
   // written to a local Parquet file in file order (DuckDB preserves insertion order), so the
   // file's row numbers are the rows' order in the CSV. Memory stays bounded however large the file.
+  // The file is read once and thrown away: no compression and no dictionaries (a 1-byte limit),
+  // which cut this pass from 3.0 s to 2.6 s on 10M price rows.
   await db.run(
     `COPY (
        SELECT ${typed}, ${reason} AS _reason
        FROM (SELECT ${converted}
          FROM read_csv(${quoteLiteral(path)}, header = true, auto_detect = false, delim = ${delimiter}, quote = '"',
            escape = '"', columns = {${columnTypes}}, store_rejects = true, hive_partitioning = false))
-     ) TO ${quoteLiteral(typedPath)} (FORMAT parquet, COMPRESSION uncompressed)`,
+     ) TO ${quoteLiteral(typedPath)} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1)`,
   );
   // Every record is one line (no quoted newlines in these sources), so the n-th parsed row is on
   // line n + 2 plus the number of malformed lines before it. Threshold t_j: how many parsed rows
