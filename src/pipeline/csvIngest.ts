@@ -236,7 +236,8 @@ async function loadCsv(
   const typed = spec.columns.map((c, i) => `_t${i} AS ${quoteIdentifier(c.name)}`).join(", ");
   // Whether column i failed, cheap enough for every row: a typed column failed exactly when its
   // conversion gave NULL (an empty value converts to NULL too) unless empty values are allowed;
-  // only text columns need their value trimmed. The reason text is built for failed rows only.
+  // the blank test is needed only for required text and for NULL conversions of optional columns.
+  // The reason text is built for failed rows only.
   const failed = spec.columns.map((c, i) => {
     // Only a value that starts with a blank (or is '') can be blank: trim just those.
     const empty = `(_s${i} IS NULL OR (ascii(_s${i}) <= 32 AND trim(_s${i}) = ''))`;
