@@ -54,15 +54,10 @@ export async function landBytes(
   if (existing) return { record: existing, created: false };
 
   const fetchedAt = (input.now ?? new Date()).toISOString();
-  const key = joinKey(
-    "landing",
-    `source=${source}`,
-    `date=${fetchedAt.slice(0, 10)}`,
-    `${sha256}.${extension}`,
-  );
+  const key = landingKey(source, fetchedAt, sha256, extension);
   // Same key means same bytes, so rewriting after a crash between the two writes is harmless.
   await storage.write(key, input.data);
-  const record: Provenance = {
+  return commitLanding(storage, {
     source,
     origin: input.origin,
     fetchedAt,
@@ -70,12 +65,27 @@ export async function landBytes(
     bytes: input.data.length,
     contentType: input.contentType,
     key,
-  };
+  });
+}
+
+/** Where landed bytes live: by source, landing date and content hash. */
+function landingKey(source: string, fetchedAt: string, sha256: string, extension: string): string {
+  return joinKey("landing", `source=${source}`, `date=${fetchedAt.slice(0, 10)}`, `${sha256}.${extension}`);
+}
+
+/**
+ * Writes the landing record once its bytes are stored. Of two writers landing the same bytes,
+ * the record written first stands and the other returns it as not created.
+ */
+async function commitLanding(storage: Storage, record: Provenance): Promise<LandingResult> {
   try {
-    await storage.writeIfAbsent(recordKey(source, sha256), JSON.stringify(record, null, 2) + "\n");
+    await storage.writeIfAbsent(
+      recordKey(record.source, record.sha256),
+      JSON.stringify(record, null, 2) + "\n",
+    );
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
-    const winner = await maybeLanded(storage, source, sha256);
+    const winner = await maybeLanded(storage, record.source, record.sha256);
     if (winner) return { record: winner, created: false };
     throw error;
   }
@@ -112,12 +122,7 @@ export async function landLocalFile(
   if (existing) return { record: existing, created: false };
 
   const fetchedAt = (input.now ?? new Date()).toISOString();
-  const key = joinKey(
-    "landing",
-    `source=${source}`,
-    `date=${fetchedAt.slice(0, 10)}`,
-    `${sha256}.${extension}`,
-  );
+  const key = landingKey(source, fetchedAt, sha256, extension);
   const scratch = await lake.scratch();
   try {
     const copy = join(scratch, `${sha256}.${extension}`);
@@ -126,7 +131,7 @@ export async function landLocalFile(
   } finally {
     await lake.releaseScratch(scratch);
   }
-  const record: Provenance = {
+  return commitLanding(lake.storage, {
     source,
     origin: `file://${path}`,
     fetchedAt,
@@ -134,16 +139,7 @@ export async function landLocalFile(
     bytes: info.size,
     contentType: CONTENT_TYPES[extension] ?? "application/octet-stream",
     key,
-  };
-  try {
-    await lake.storage.writeIfAbsent(recordKey(source, sha256), JSON.stringify(record, null, 2) + "\n");
-  } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw error;
-    const winner = await maybeLanded(lake.storage, source, sha256);
-    if (winner) return { record: winner, created: false };
-    throw error;
-  }
-  return { record, created: true };
+  });
 }
 
 export async function maybeLanded(
