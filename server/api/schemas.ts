@@ -33,16 +33,20 @@ export const scheduleParams = z.object({ id: scheduleId }).strict();
 export const buildParams = z.object({ id: buildId }).strict();
 export const empty = z.object({}).strict();
 
+/** How often a run is retried after a failure, and how long one attempt may take (1 s to 24 h). */
+const runRetries = z.number().int().min(0).max(10).optional();
+const runTimeoutMs = z
+  .number()
+  .int()
+  .min(1000)
+  .max(24 * 3_600_000)
+  .optional();
+
 export const triggerBody = z
   .object({
     job: jobName,
-    retries: z.number().int().min(0).max(10).optional(),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1000)
-      .max(24 * 3_600_000)
-      .optional(),
+    retries: runRetries,
+    timeoutMs: runTimeoutMs,
   })
   .strict();
 
@@ -58,13 +62,8 @@ export const scheduleBody = z
     job: jobName,
     cron: z.string().min(9).max(120),
     enabled: z.boolean().optional(),
-    retries: z.number().int().min(0).max(10).optional(),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1000)
-      .max(24 * 3_600_000)
-      .optional(),
+    retries: runRetries,
+    timeoutMs: runTimeoutMs,
     alertUrl: webhook.nullable().optional(),
   })
   .strict();
