@@ -17,11 +17,18 @@ export const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-export async function launchChromium(options: { executablePath?: string } = {}): Promise<Browser> {
+/** Starts headless Chromium with CHROMIUM_ARGS, then `extraArgs` (e.g. host resolver rules). */
+export async function launchChromium(
+  options: { executablePath?: string; extraArgs?: readonly string[] } = {},
+): Promise<Browser> {
   const executablePath = options.executablePath ?? CHROMIUM_PATH;
   const { chromium } = await import("playwright-core");
   try {
-    return await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+    return await chromium.launch({
+      executablePath,
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
+    });
   } catch (error) {
     throw new SourceError(
       `cannot start Chromium at ${executablePath}: ${(error as Error).message.split("\n")[0]}; ` +

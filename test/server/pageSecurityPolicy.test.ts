@@ -5,7 +5,8 @@
  * importing a same-origin script, range reads from /lake), while a script injected at run time
  * is blocked.
  */
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../../src/sources/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../server/index.ts";
 import { BUILD_1, createFixture, listen, type Fixture } from "./fixture.ts";
@@ -53,7 +54,7 @@ beforeAll(async () => {
   );
   await fixture.write(`site/builds/${BUILD_1}/_observablehq/worker.csp123.js`, 'postMessage("worker");\n');
   server = await listen(fixture.config);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

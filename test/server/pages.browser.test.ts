@@ -3,7 +3,8 @@
  * Runs page's hashed script runs, follows a run live over Server-Sent Events and shows its log.
  * Any Content-Security-Policy violation or off-origin request fails the test.
  */
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "../../src/sources/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -42,7 +43,7 @@ beforeAll(async () => {
     jobs,
     schedules: false,
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

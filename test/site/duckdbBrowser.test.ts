@@ -1,13 +1,12 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSite } from "../../src/site/index.ts";
+import { launchChromium } from "../../src/sources/index.ts";
 import { createSiteFixture, type SiteFixture } from "./fixture.ts";
 import { startStaticServer, type StaticServer } from "./staticServer.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 describe("the explorer helper in Chromium", () => {
   let fixture: SiteFixture;
@@ -29,18 +28,9 @@ describe("the explorer helper in Chromium", () => {
     duckdb.closeSync();
     const build = await buildSite(fixture.config);
     server = await startStaticServer(build.dir, { "/lake/sales.parquet": parquetPath });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        // Any host but loopback fails to resolve: an off-origin request cannot succeed.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      ],
+    browser = await launchChromium({
+      // Any host but loopback fails to resolve: an off-origin request cannot succeed.
+      extraArgs: ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
     });
   });
 
