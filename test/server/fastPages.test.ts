@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SERVER_ROUTES } from "../../server/fastPages.ts";
 import { createApp, servicesOf, type AppServices } from "../../server/index.ts";
+import { silentLogger } from "../../src/logger.ts";
 import { createFixture, BUILD_1, BUILD_2, page, rawRequest, type Fixture } from "./fixture.ts";
 import { addUser, login, type Session } from "./authHelpers.ts";
 import { openTestStore, type TestStore } from "./store.ts";
@@ -214,6 +216,15 @@ describe("requests the fast path must not answer", () => {
     const after = await get("/explorer", { cookie: session.cookie });
     expect(after.fast).toBe(false);
     expect(after.response.status).toBe(401);
+  });
+
+  it("knows every route the app registers (a new one must be added to SERVER_ROUTES)", () => {
+    const app = createApp(fixture.config, { logger: silentLogger });
+    const mounted = (app.router as unknown as { stack: { rawPath?: string }[] }).stack
+      .map((layer) => layer.rawPath ?? "/")
+      .filter((path) => path !== "/")
+      .map((path) => path.split("/")[1]!.toLowerCase());
+    expect(new Set(mounted)).toEqual(SERVER_ROUTES);
   });
 
   it("the server's own routes win over pages of the same name, in any case", async () => {
