@@ -24,7 +24,7 @@ import {
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { StorageError, VersionConflictError } from "../errors.ts";
 import { normalizeKey, normalizePrefix } from "./names.ts";
-import type { ObjectInfo, Storage } from "./storage.ts";
+import { type ObjectInfo, type Storage, notFound } from "./storage.ts";
 
 export const TEMP_DIR = ".tmp";
 
@@ -78,8 +78,7 @@ class FsStorage implements Storage {
 
   async read(key: string): Promise<Buffer> {
     const data = await this.maybeRead(key);
-    if (data === undefined)
-      throw new StorageError(`'${key}' does not exist in ${this.location}`, { code: "NOT_FOUND" });
+    if (data === undefined) throw notFound(this, key);
     return data;
   }
 
@@ -139,8 +138,7 @@ class FsStorage implements Storage {
 
   async localPath(key: string): Promise<string> {
     const path = await this.#checkedPath(key);
-    if (path === undefined)
-      throw new StorageError(`'${key}' does not exist in ${this.location}`, { code: "NOT_FOUND" });
+    if (path === undefined) throw notFound(this, key);
     return path;
   }
 

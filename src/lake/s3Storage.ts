@@ -28,7 +28,7 @@ import type { Client } from "minio";
 import { StorageError, VersionConflictError } from "../errors.ts";
 import { type CommitLock, createFileCommitLock } from "./commitLock.ts";
 import { normalizeKey, normalizePrefix } from "./names.ts";
-import type { ObjectInfo, Storage } from "./storage.ts";
+import { type ObjectInfo, type Storage, notFound } from "./storage.ts";
 import { sha256OfFile } from "./verify.ts";
 
 export interface S3Options {
@@ -141,8 +141,7 @@ class S3Storage implements Storage {
 
   async read(key: string): Promise<Buffer> {
     const data = await this.maybeRead(key);
-    if (data === undefined)
-      throw new StorageError(`'${key}' does not exist in ${this.location}`, { code: "NOT_FOUND" });
+    if (data === undefined) throw notFound(this, key);
     return data;
   }
 
@@ -260,7 +259,7 @@ class S3Storage implements Storage {
     const name = this.#name(key);
     return this.#call("download", key, async (client) => {
       const info = await this.#head(client, name);
-      if (!info) throw new StorageError(`'${key}' does not exist in ${this.location}`, { code: "NOT_FOUND" });
+      if (!info) throw notFound(this, key);
       const cached = this.#cachePath(key, info.etag);
       const existing = await stat(cached).catch(() => undefined);
       if (existing?.size === info.size) return cached;

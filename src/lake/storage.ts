@@ -11,6 +11,7 @@
  * - Consistent listing: `list` returns only committed objects, never temporary files.
  * - Keys are validated by `normalizeKey`: nothing outside the lake root can be addressed.
  */
+import { StorageError } from "../errors.ts";
 
 export interface ObjectInfo {
   key: string;
@@ -41,4 +42,9 @@ export interface Storage {
   /** Lists committed objects whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
   delete(key: string): Promise<void>;
+}
+
+/** The error every backend throws for a key that is not there (code NOT_FOUND). */
+export function notFound(storage: Pick<Storage, "location">, key: string): StorageError {
+  return new StorageError(`'${key}' does not exist in ${storage.location}`, { code: "NOT_FOUND" });
 }
