@@ -246,10 +246,7 @@ export function sameToken(a: string | undefined, b: string | undefined): boolean
  * folder; `.html` spellings count as the clean URL.
  */
 export function ruleTarget(path: string): string {
-  let target = path.replace(/^\/_(file|import)\//, "/");
-  if (target.endsWith(".html")) target = target.slice(0, -".html".length);
-  if (target.endsWith("/index")) target = target.slice(0, -"index".length);
-  return target;
+  return pageTarget(path.replace(/^\/_(file|import)\//, "/"));
 }
 
 /**
