@@ -19,6 +19,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { BuildError } from "../errors.ts";
+import { isGroupName } from "../store/store.ts";
 
 export const PAGE_ACCESS_FILE = join(".lakebook", "access.json");
 
@@ -28,7 +29,6 @@ export interface PageAccessRule {
   readonly groups: readonly string[];
 }
 
-const GROUP = /^[A-Za-z0-9_-]{1,64}$/;
 /** A page's references to its attachments, as Framework writes them (`./_file/...`, `../_import/...`). */
 const ATTACHMENT = /["'(](?:\.\.?\/)*(_file|_import)\/([^"'?#)\s]+)/g;
 
@@ -114,7 +114,7 @@ export function accessOf(markdown: string, source: string): readonly string[] | 
   if (
     !Array.isArray(groups) ||
     groups.length === 0 ||
-    !groups.every((group) => typeof group === "string" && GROUP.test(group))
+    !groups.every((group) => typeof group === "string" && isGroupName(group))
   ) {
     throw new BuildError(
       `${source}: front matter 'access' must name one or more groups (letters, digits, _ and -), e.g. access: [finance]`,

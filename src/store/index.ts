@@ -22,7 +22,7 @@ export type {
   User,
   UserPatch,
 } from "./store.ts";
-export { FINISHED_RUN_STATUSES, ROLES } from "./store.ts";
+export { FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
 export { createStore, EMBEDDED_STORE_DIR, openStore, type StoreOptions } from "./openStore.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export { quoteIdentifier } from "./sqlClient.ts";

@@ -15,6 +15,11 @@
  */
 
 export type Role = "viewer" | "analyst" | "admin";
+/** A group name (users' groups, access rules): 1 to 64 letters, digits, _ and -. */
+export function isGroupName(name: string): boolean {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(name);
+}
+
 export const ROLES: readonly Role[] = ["viewer", "analyst", "admin"];
 
 export interface User {

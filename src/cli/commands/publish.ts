@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { configFromEnv, type Config } from "../../config.ts";
 import { CliError, isLakebookError } from "../../errors.ts";
 import { listBuilds, maybeCurrentBuild } from "../../site/index.ts";
-import { openStore, type Store } from "../../store/index.ts";
+import { isGroupName, openStore, type Store } from "../../store/index.ts";
 import { rollback } from "../../../server/publish.ts";
 
 const USAGE = `Usage: lakebook publish <list|rollback|access> ...
@@ -91,7 +91,7 @@ export async function publish(options: { args?: string[] }): Promise<void> {
         .split(",")
         .map((g) => g.trim())
         .filter(Boolean);
-      if (list.length === 0 || list.some((g) => !/^[A-Za-z0-9_-]{1,64}$/.test(g))) {
+      if (list.length === 0 || list.some((g) => !isGroupName(g))) {
         throw new CliError("name one or more groups (letters, digits, _ and -), comma-separated");
       }
       await store.setAccessRule({ path, groups: list });

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { configFromEnv } from "../../config.ts";
 import { readHiddenInput } from "../hiddenInput.ts";
 import { CliError } from "../../errors.ts";
-import { openStore, ROLES, type Role, type Store } from "../../store/index.ts";
+import { isGroupName, openStore, ROLES, type Role, type Store } from "../../store/index.ts";
 import { hashPassword, passwordProblem } from "../../../server/auth/password.ts";
 import { parseSecretKey, seal } from "../../../server/auth/secretBox.ts";
 import { createTotpSeed, totpUri } from "../../../server/auth/totp.ts";
@@ -153,8 +153,7 @@ function parseGroups(value: string | undefined): string[] | undefined {
     .map((g) => g.trim())
     .filter(Boolean);
   for (const group of groups) {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(group))
-      throw new CliError(`invalid group '${group}': use letters, digits, _ and -`);
+    if (!isGroupName(group)) throw new CliError(`invalid group '${group}': use letters, digits, _ and -`);
   }
   return groups;
 }
