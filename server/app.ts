@@ -21,6 +21,7 @@ import { createBuildStamp } from "./buildStamp.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { allowMethods } from "./middlewares/allowMethods.ts";
 import { authenticate, principalOf, refusal } from "./middlewares/authenticate.ts";
+import { canonicalRequestPath } from "./middlewares/canonicalPath.ts";
 import { errorHandler } from "./middlewares/errorHandler.ts";
 import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
@@ -107,10 +108,14 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   app.set("etag", false);
   app.set("query parser", "simple");
   app.set("trust proxy", config.trustProxy);
+  // Routes match the canonical path exactly as access checks compare it: `/LAKE` is not `/lake`.
+  app.set("case sensitive routing", true);
+  app.set("strict routing", true);
 
   app.use(requestId());
   app.use(requestLogger(logger));
   app.use(metrics.middleware());
+  app.use(canonicalRequestPath());
   app.use(securityHeaders());
 
   app.get("/healthz", (_req, res) => {

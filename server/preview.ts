@@ -14,6 +14,7 @@ import type { Config } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 import { createLogger } from "../src/logger.ts";
 import { allowMethods } from "./middlewares/allowMethods.ts";
+import { canonicalRequestPath } from "./middlewares/canonicalPath.ts";
 import { errorHandler } from "./middlewares/errorHandler.ts";
 import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
@@ -44,7 +45,10 @@ export async function startPreview(config: Config, effects: ServerEffects = {}):
 
   const lake = express();
   lake.disable("x-powered-by");
+  lake.set("case sensitive routing", true);
+  lake.set("strict routing", true);
   lake.use(requestId());
+  lake.use(canonicalRequestPath());
   lake.use("/lake", allowMethods(["GET", "HEAD"]), lakeFiles(config));
   lake.use(errorHandler(logger));
 

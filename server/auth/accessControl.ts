@@ -24,6 +24,7 @@ import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Config } from "../../src/config.ts";
 import type { PageAccessRule } from "../../src/site/pageAccess.ts";
 import type { AccessRule, Role, Session, Store, User } from "../../src/store/index.ts";
+import { rulePath } from "../safePath.ts";
 
 export type Capability = "read" | "readOps" | "operate" | "admin";
 
@@ -155,10 +156,11 @@ export function createAccessControl(
     if (principal.user?.role === "admin" || (list.length === 0 && pageRules.length === 0)) return true;
     const groups = new Set(principal.user?.groups ?? []);
     const member = (rule: { groups: readonly string[] }) => rule.groups.some((group) => groups.has(group));
-    const target = ruleTarget(path);
-    if (list.some((rule) => pathMatches(rule.path, target) && !member(rule))) return false;
-    const page = pageTarget(path);
-    return !pageRules.some((rule) => rule.path === page && !member(rule));
+    // Both sides case-folded (rulePath): a spelling in another case is never less protected.
+    const target = rulePath(ruleTarget(path));
+    if (list.some((rule) => pathMatches(rulePath(rule.path), target) && !member(rule))) return false;
+    const page = rulePath(pageTarget(path));
+    return !pageRules.some((rule) => rulePath(rule.path) === page && !member(rule));
   };
 
   return {

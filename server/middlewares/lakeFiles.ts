@@ -3,8 +3,9 @@ import type { Request, Response } from "express";
 import type { Config } from "../../src/config.ts";
 import { HttpError } from "../../src/errors.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
-import { maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
+import { maybeFileInside, maybeRealpath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
+import { canonicalPathOf } from "./canonicalPath.ts";
 
 /** The only lake zone readable over HTTP. */
 const SERVED_ZONE = "curated";
@@ -19,7 +20,7 @@ const SERVED_ZONE = "curated";
 export function lakeFiles(config: Config) {
   const zoneDir = join(config.lakeDir, SERVED_ZONE);
   return async function lakeFiles(req: Request, res: Response): Promise<void> {
-    const [, zone, ...names] = normalizeRequestPath(req.originalUrl);
+    const [, zone, ...names] = canonicalPathOf(res).segments;
     if (zone !== SERVED_ZONE || names.length < 2 || names.some(isInternalName)) throw notFound();
     // Resolved per request: the zone folder may be created after the server started.
     const root = await maybeRealpath(zoneDir);

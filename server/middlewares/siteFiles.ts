@@ -6,7 +6,8 @@ import type { Config } from "../../src/config.ts";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
-import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
+import { isInside, maybeFileInside, maybeRealpath } from "../safePath.ts";
+import { canonicalPathOf } from "./canonicalPath.ts";
 import { sendStaticFile } from "../staticFile.ts";
 import type { BuildStamps } from "../buildStamp.ts";
 import { readPageAccess, type PageAccessRule } from "../../src/site/pageAccess.ts";
@@ -87,7 +88,7 @@ export function siteFiles(site: PublishedSite) {
   });
 
   return async function siteFiles(req: Request, res: Response): Promise<void> {
-    const segments = normalizeRequestPath(req.originalUrl);
+    const { segments } = canonicalPathOf(res);
     const build = await builds.current();
     const cacheable = pages.usable(req, build);
     const key = segments.join("/");

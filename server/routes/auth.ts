@@ -57,7 +57,7 @@ export function authRouter(
   policy: LoginPolicy,
   logger: Logger,
 ): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true, strict: true });
   const forms = express.urlencoded({ extended: false, limit: "8kb", parameterLimit: 20 });
   const json = express.json({ limit: "8kb" });
 
