@@ -103,14 +103,17 @@ async function ingestOnce(
   const rejectsKey = joinKey("raw", dataset, "data", writeId, "rejects.json");
   const scratch = await lake.scratch();
   try {
-    const { file, rejects, schema } = await withDb(async (db) => {
-      const ordered = await loadCsv(db, inputPath, landing, spec, join(scratch, "typed.parquet"));
-      const rejects = await collectRejects(db);
-      const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL${ordered ? "" : ` ORDER BY ${SOURCE_LINE}`}`;
-      const schema = await db.columns(`(${accepted})`);
-      const file = await writeParquet(db, lake, scratch, accepted, dataKey, { partition });
-      return { file, rejects, schema };
-    }, pipelineDbOptions(scratch));
+    const { file, rejects, schema } = await withDb(
+      async (db) => {
+        const ordered = await loadCsv(db, inputPath, landing, spec, join(scratch, "typed.parquet"));
+        const rejects = await collectRejects(db);
+        const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL${ordered ? "" : ` ORDER BY ${SOURCE_LINE}`}`;
+        const schema = await db.columns(`(${accepted})`);
+        const file = await writeParquet(db, lake, scratch, accepted, dataKey, { partition });
+        return { file, rejects, schema };
+      },
+      { ...pipelineDbOptions(scratch), access: { files: [inputPath], directories: [scratch] } },
+    );
     if (file.rows === 0) {
       throw new DataError(
         `${landing.key}: no row could be parsed (${rejects.length} rejected, first: ${describeReject(rejects[0])}); check the file against the columns of ${dataset}`,

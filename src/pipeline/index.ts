@@ -1,4 +1,5 @@
-export { withDb, quoteIdentifier, quoteLiteral, type Db } from "./duckdb.ts";
+export { withDb, quoteIdentifier, quoteLiteral, type Db, type DbAccess, type DbOptions } from "./duckdb.ts";
+export { describeSqlError } from "./sqlError.ts";
 export {
   ingestCsv,
   INGESTED_AT,
@@ -15,6 +16,7 @@ export {
   assertCompatible,
   type PromotionStep,
   type PromotionCandidate,
+  type PromotionGate,
   type GateDecision,
   type PromotionResult,
   type DatasetRef,
