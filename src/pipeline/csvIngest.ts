@@ -25,6 +25,7 @@ import {
   normalizeName,
 } from "../lake/index.ts";
 import { type Db, pipelineDbOptions, quoteIdentifier, quoteLiteral, withDb } from "./duckdb.ts";
+import { normalizeDelimiter } from "./csvSpec.ts";
 import { writeParquet } from "./parquetFile.ts";
 
 /** A column of a delimited file and the exact type it is stored as in raw. */
@@ -212,8 +213,15 @@ async function loadCsv(
   spec: CsvIngestSpec,
   typedPath: string,
 ): Promise<boolean> {
-  const delimiter = quoteLiteral(spec.delimiter ?? ",");
+  const delimiter = quoteLiteral(normalizeDelimiter(spec.delimiter ?? ","));
   const header = await readHeader(path, spec.delimiter ?? ",", landing.key);
+  const twice = header.filter((name, i) => header.indexOf(name) !== i);
+  if (twice.length > 0) {
+    throw new DataError(
+      `${landing.key}: the header names ${[...new Set(twice)].map((n) => `'${n}'`).join(", ")} more than once ` +
+        `(found: ${header.join(", ")}); give every column its own name; nothing was ingested`,
+    );
+  }
   const expected = spec.columns.map((c) => c.name);
   const found = header;
   const missing = expected.filter((name) => !found.includes(name));

@@ -61,6 +61,21 @@ function checkUnique(columns: CsvColumn[]): CsvColumn[] {
   return columns;
 }
 
+/**
+ * Validates a field separator: one character that can separate fields. NUL would end DuckDB's
+ * string, and a quote or a line break would make every row ambiguous.
+ */
+export function normalizeDelimiter(delimiter: string): string {
+  if ([...delimiter].length !== 1)
+    throw new DataError(`the delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+  if (delimiter === "\0" || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+    throw new DataError(
+      `the delimiter cannot be ${JSON.stringify(delimiter)} (NUL, a quote or a line break): use the file's field separator, e.g. ',' ';' or a tab`,
+    );
+  }
+  return delimiter;
+}
+
 /** Parses `name:TYPE[:format],...`; commas inside parentheses (DECIMAL(18,4)) do not split. */
 export function parseColumnList(list: string): CsvColumn[] {
   const parts: string[] = [];
@@ -124,6 +139,6 @@ export function normalizeCsvSpec(spec: unknown, dataset?: string): CsvIngestSpec
   return {
     dataset: normalizeName(name),
     columns: checkUnique(parsed.data.columns.map(normalizeColumn)),
-    ...(parsed.data.delimiter && { delimiter: parsed.data.delimiter }),
+    ...(parsed.data.delimiter !== undefined && { delimiter: normalizeDelimiter(parsed.data.delimiter) }),
   };
 }

@@ -23,4 +23,4 @@ export {
 } from "./promote.ts";
 export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
 export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
-export { parseColumnList, normalizeCsvSpec, normalizeColumnType } from "./csvSpec.ts";
+export { parseColumnList, normalizeCsvSpec, normalizeColumnType, normalizeDelimiter } from "./csvSpec.ts";

@@ -6,7 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { CliError, DataError } from "../../errors.ts";
 import { landLocalFile } from "../../lake/index.ts";
-import { type CsvIngestSpec, ingestCsv, normalizeCsvSpec, parseColumnList } from "../../pipeline/index.ts";
+import {
+  type CsvIngestSpec,
+  ingestCsv,
+  normalizeCsvSpec,
+  normalizeDelimiter,
+  parseColumnList,
+} from "../../pipeline/index.ts";
 import { createOutput, formatBytes, openLake, parseCommandArgs } from "./lakeOutput.ts";
 
 const USAGE = `Usage: lakebook ingest <file.csv> --source <name> --dataset <name> (--columns <list> | --spec <file.json>)
@@ -132,9 +138,11 @@ async function readSpec(values: {
     );
   }
   if (values.delimiter !== undefined) {
-    if (values.delimiter.length !== 1)
-      throw new CliError(`--delimiter takes one character, got '${values.delimiter}'`);
-    spec = { ...spec, delimiter: values.delimiter };
+    try {
+      spec = { ...spec, delimiter: normalizeDelimiter(values.delimiter) };
+    } catch (error) {
+      throw new CliError(`--delimiter: ${(error as Error).message}`, { cause: error });
+    }
   }
   return spec;
 }
