@@ -33,6 +33,7 @@ function normalizeColumn(column: {
   type: string;
   format?: string;
   nullable?: boolean;
+  round?: boolean;
 }): CsvColumn {
   if (!COLUMN_NAME.test(column.name)) {
     throw new DataError(
@@ -43,11 +44,15 @@ function normalizeColumn(column: {
   if (column.format !== undefined && type !== "DATE" && type !== "TIMESTAMPTZ") {
     throw new DataError(`column '${column.name}': a format only applies to DATE and TIMESTAMPTZ columns`);
   }
+  if (column.round && !type.startsWith("DECIMAL")) {
+    throw new DataError(`column '${column.name}': round only applies to DECIMAL columns`);
+  }
   return {
     name: column.name,
     type,
     ...(column.format !== undefined && { format: column.format }),
     ...(column.nullable && { nullable: true }),
+    ...(column.round && { round: true }),
   };
 }
 
@@ -118,6 +123,7 @@ const specSchema = z
           type: z.string(),
           format: z.string().optional(),
           nullable: z.boolean().optional(),
+          round: z.boolean().optional(),
         })
         .strict(),
     ),
@@ -130,7 +136,7 @@ export function normalizeCsvSpec(spec: unknown, dataset?: string): CsvIngestSpec
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new DataError(
-      `invalid CSV spec at '${issue?.path.join(".") || "(root)"}': ${issue?.message}; expected {"dataset", "columns": [{"name", "type", "format"?, "nullable"?}], "delimiter"?}`,
+      `invalid CSV spec at '${issue?.path.join(".") || "(root)"}': ${issue?.message}; expected {"dataset", "columns": [{"name", "type", "format"?, "nullable"?, "round"?}], "delimiter"?}`,
     );
   }
   const name = dataset ?? parsed.data.dataset;

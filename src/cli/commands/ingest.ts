@@ -25,7 +25,9 @@ Options:
   --columns <list>      the columns, e.g. 'symbol:VARCHAR,date:DATE:%b %d %Y,price:DECIMAL(18,4)';
                         name?:TYPE allows empty values; types VARCHAR, DATE, BIGINT, DOUBLE,
                         TIMESTAMPTZ, DECIMAL(p,s); a third part is a DATE/TIMESTAMPTZ strptime format
-  --spec <file.json>    the same as a file: {"columns": [{"name", "type", "format"?, "nullable"?}], "delimiter"?}
+  --spec <file.json>    the same as a file: {"columns": [{"name", "type", "format"?, "nullable"?, "round"?}],
+                        "delimiter"?}; "round": true rounds a DECIMAL's extra decimal places instead of
+                        rejecting the row
   --delimiter <c>       field separator (default ,)
   --source-run <id>     the source run that fetched the file, kept in the lineage
   --json                print the result as JSON
