@@ -192,8 +192,9 @@ async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionRe
       },
       { ...pipelineDbOptions(scratch), access },
     ).catch((error: unknown) => {
-      // The step's SQL failing while it runs (a value that does not convert, a refused file).
-      if (isLakebookError(error)) throw error;
+      // The step's SQL failing while it runs (a value that does not convert, a refused file);
+      // Lakebook's own errors and the system's (with an errno code) pass through as they are.
+      if (isLakebookError(error) || (error as NodeJS.ErrnoException).code !== undefined) throw error;
       throw stepError(step, error);
     });
     const manifest = await commitVersion(
