@@ -24,6 +24,8 @@ interface Setup {
   secretFile: string;
   /** A data file of another lake (also holding SECRET). */
   otherLakeFile: string;
+  /** A data file of another dataset of the same lake, which the step does not read. */
+  otherDatasetFile: string;
 }
 
 async function setup(): Promise<Setup> {
@@ -34,11 +36,17 @@ async function setup(): Promise<Setup> {
   await writeFile(secretFile, `token\n${SECRET}\n`);
   const other = await tempLake(join(dir, "other"));
   const manifest = await commitRows(other, "curated", "salaries", `SELECT '${SECRET}' AS token`);
-  return { lake, secretFile, otherLakeFile: await other.storage.localPath(manifest.files[0]!.key) };
+  const sibling = await commitRows(lake, "curated", "payroll", `SELECT '${SECRET}' AS token`);
+  return {
+    lake,
+    secretFile,
+    otherLakeFile: await other.storage.localPath(manifest.files[0]!.key),
+    otherDatasetFile: await lake.storage.localPath(sibling.files[0]!.key),
+  };
 }
 
 /** Predicates that reach for files outside the dataset, each in a form that leaks if it runs. */
-function hostilePredicates({ secretFile, otherLakeFile }: Setup): Record<string, string> {
+function hostilePredicates({ secretFile, otherLakeFile, otherDatasetFile }: Setup): Record<string, string> {
   return {
     read_csv_passwd: "(SELECT count(*) FROM read_csv('/etc/passwd', header = false)) >= 0",
     read_csv_secret: `CAST((SELECT token FROM read_csv('${secretFile}')) AS INTEGER) > 0`,
@@ -46,6 +54,7 @@ function hostilePredicates({ secretFile, otherLakeFile }: Setup): Record<string,
     read_text_passwd: "CAST((SELECT content FROM read_text('/etc/passwd')) AS INTEGER) > 0",
     glob: "(SELECT count(*) FROM glob('/etc/*')) > 0",
     other_lake: `CAST((SELECT token FROM read_parquet('${otherLakeFile}')) AS INTEGER) > 0`,
+    other_dataset: `CAST((SELECT token FROM read_parquet('${otherDatasetFile}')) AS INTEGER) > 0`,
   };
 }
 
@@ -114,6 +123,7 @@ describe("promotion SQL cannot read files", () => {
       `SELECT * FROM read_csv('${context.secretFile}')`,
       `SELECT CAST(content AS INTEGER) AS n FROM read_text('${context.secretFile}')`,
       `SELECT t.*, s.token FROM trades t, read_parquet('${context.otherLakeFile}') s`,
+      `SELECT t.*, s.token FROM trades t, read_parquet('${context.otherDatasetFile}') s`,
       "SELECT * FROM glob('/etc/*')",
       "SELECT * FROM read_csv('/etc/passwd', header = false)",
     ];
