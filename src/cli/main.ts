@@ -137,6 +137,31 @@ function report(error: unknown): number {
     console.error(`lakebook: ${error.message}; run 'lakebook --help'`);
     return 2;
   }
+  const system = systemError(error);
+  if (system) {
+    console.error(`lakebook: ${system}`);
+    return 1;
+  }
   console.error("lakebook: unexpected error (please report it):", error);
   return 70;
+}
+
+/**
+ * The filesystem refusing an operation (a read-only or foreign-owned lake folder, a full disk) is
+ * the environment, not a bug: said in words, with the path and what to do.
+ */
+function systemError(error: unknown): string | undefined {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  const where = path ? ` ${path}` : "";
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+      return `permission denied on${where} (${code}): make the lake folder (LAKEBOOK_LAKE_DIR) writable by this user, or run as its owner`;
+    case "EROFS":
+      return `${where.trim() || "the lake"} is on a read-only filesystem (EROFS): point LAKEBOOK_LAKE_DIR at a writable folder`;
+    case "ENOSPC":
+      return `no space left on the device holding${where} (ENOSPC): free some space (lakebook lake gc --apply) and run again`;
+    default:
+      return undefined;
+  }
 }

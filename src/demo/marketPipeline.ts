@@ -3,7 +3,8 @@
  * closes of five tickers, and the S&P 500 index), carried through every zone:
  *
  *   landing (bytes + provenance) -> raw vega_stocks / vega_sp500 (typed, partitioned)
- *   -> staging prices (one schema, deduplicated on ticker+date, latest ingest wins)
+ *   -> staging prices (one schema, deduplicated on ticker+date: the latest ingest wins, and
+ *      within one landing the last row in file order)
  *   -> curated prices (sorted by ticker, date; ZSTD; row groups for range reads)
  *
  * Prices are DECIMAL(18,4) and dates DATE from the first typed zone on: no float ever touches them.
@@ -98,13 +99,17 @@ export const MARKET_STEPS: PromotionStep[] = [
       sp500: { zone: "raw", dataset: "vega_sp500" },
     },
     output: { zone: "staging", dataset: "prices" },
-    sql: `SELECT CAST(symbol AS VARCHAR) AS ticker, date, CAST(price AS ${PRICE_TYPE}) AS close, _ingested_at
+    sql: `SELECT CAST(symbol AS VARCHAR) AS ticker, date, CAST(price AS ${PRICE_TYPE}) AS close,
+              _ingested_at, _landing_sha256, _line
             FROM stocks
           UNION ALL
-          SELECT '${SP500_TICKER}' AS ticker, date, CAST(price AS ${PRICE_TYPE}) AS close, _ingested_at
+          SELECT '${SP500_TICKER}' AS ticker, date, CAST(price AS ${PRICE_TYPE}) AS close,
+              _ingested_at, _landing_sha256, _line
             FROM sp500`,
     key: ["ticker", "date"],
-    latestBy: "_ingested_at",
+    // The latest landing wins; within one landing (and between two landed at the same instant,
+    // by their sha256) the last row in file order: the same input always gives the same data.
+    latestBy: ["_ingested_at", "_landing_sha256", "_line"],
     orderBy: ["ticker", "date"],
   },
   {

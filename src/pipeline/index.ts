@@ -1,4 +1,5 @@
-export { withDb, quoteIdentifier, quoteLiteral, type Db } from "./duckdb.ts";
+export { withDb, quoteIdentifier, quoteLiteral, type Db, type DbAccess, type DbOptions } from "./duckdb.ts";
+export { describeSqlError } from "./sqlError.ts";
 export {
   ingestCsv,
   INGESTED_AT,
@@ -15,10 +16,11 @@ export {
   assertCompatible,
   type PromotionStep,
   type PromotionCandidate,
+  type PromotionGate,
   type GateDecision,
   type PromotionResult,
   type DatasetRef,
 } from "./promote.ts";
 export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
 export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
-export { parseColumnList, normalizeCsvSpec, normalizeColumnType } from "./csvSpec.ts";
+export { parseColumnList, normalizeCsvSpec, normalizeColumnType, normalizeDelimiter } from "./csvSpec.ts";
