@@ -12,13 +12,15 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
-import { retryOnConflict } from "./retry.ts";
 import {
   type DataFile,
   type Lake,
   type Manifest,
   type Provenance,
-  commitVersion,
+  type RebaseDecision,
+  commitBudget,
+  commitRebasing,
+  deleteQuietly,
   joinKey,
   maybeHead,
   newWriteId,
@@ -62,8 +64,9 @@ export interface IngestOptions {
 }
 
 /**
- * Ingests a landed CSV file as the next raw version. When another writer commits the dataset
- * first (a typed VersionConflictError), the ingest is redone on the new head, up to 3 attempts.
+ * Ingests a landed CSV file as the next raw version. The file is parsed and written once; when
+ * other writers commit the dataset first, only the commit is redone on their head (see
+ * src/lake/commit.ts), until it commits or the lake's commit time budget runs out.
  */
 export async function ingestCsv(
   lake: Lake,
@@ -71,19 +74,10 @@ export async function ingestCsv(
   spec: CsvIngestSpec,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  return retryOnConflict(() => ingestOnce(lake, landing, spec, options));
-}
-
-async function ingestOnce(
-  lake: Lake,
-  landing: Provenance,
-  spec: CsvIngestSpec,
-  options: IngestOptions,
-): Promise<IngestResult> {
   const dataset = normalizeName(spec.dataset);
+  const budget = commitBudget(lake, "raw", dataset);
   const head = await maybeHead(lake.storage, "raw", dataset);
-  const already = head?.files.find((file) => file.partition?.landing === landing.sha256);
-  if (head && already) return { manifest: head, created: false, rejected: 0 };
+  if (head && holdsLanding(head, landing)) return { manifest: head, created: false, rejected: 0 };
 
   const inputPath = await lake.storage.localPath(landing.key);
   await assertTextFile(inputPath, landing.key);
@@ -112,43 +106,60 @@ async function ingestOnce(
       return { file, rejects, schema };
     }, pipelineDbOptions(scratch));
     if (file.rows === 0) {
+      // A refused file leaves nothing behind: its empty data file is named by no version.
+      await deleteQuietly(lake.storage, [file.key]);
       throw new DataError(
         `${landing.key}: no row could be parsed (${rejects.length} rejected, first: ${describeReject(rejects[0])}); check the file against the columns of ${dataset}`,
       );
     }
     if (rejects.length > 0) await lake.storage.write(rejectsKey, JSON.stringify(rejects, null, 2) + "\n");
-    const files: DataFile[] = [
-      ...(head?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? []),
-      file,
-    ];
-    const manifest = await commitVersion(
+    const written = rejects.length > 0 ? [file.key, rejectsKey] : [file.key];
+    // The data file depends only on the landing and the spec, so it is valid on any head: a lost
+    // race only recomputes the file list, totals, lineage and parent on the new head.
+    const outcome = await commitRebasing(
       lake.storage,
       "raw",
-      {
-        zone: "raw",
-        dataset,
-        writeId,
-        schema,
-        rowCount: files.reduce((sum, f) => sum + f.rows, 0),
-        bytes: files.reduce((sum, f) => sum + f.size, 0),
-        files,
-        rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
-        lineage: {
-          inputs: [],
-          landing: [
-            ...(head?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
-            { key: landing.key, sha256: landing.sha256, source: landing.source },
-          ],
-        },
-        sourceRun: options.sourceRun ?? null,
-        quality: null,
+      dataset,
+      written,
+      (current): RebaseDecision => {
+        if (current && holdsLanding(current, landing)) return { unchanged: current };
+        const files: DataFile[] = [
+          ...(current?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? []),
+          file,
+        ];
+        return {
+          commit: {
+            zone: "raw",
+            dataset,
+            writeId,
+            schema,
+            rowCount: files.reduce((sum, f) => sum + f.rows, 0),
+            bytes: files.reduce((sum, f) => sum + f.size, 0),
+            files,
+            rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
+            lineage: {
+              inputs: [],
+              landing: [
+                ...(current?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
+                { key: landing.key, sha256: landing.sha256, source: landing.source },
+              ],
+            },
+            sourceRun: options.sourceRun ?? null,
+            quality: null,
+          },
+        };
       },
-      { expectedParent: head?.version ?? null },
+      budget,
     );
-    return { manifest, created: true, rejected: rejects.length };
+    if ("redo" in outcome) throw new DataError(`raw/${dataset}: ${outcome.redo}`);
+    return { ...outcome, rejected: outcome.created ? rejects.length : 0 };
   } finally {
     await lake.releaseScratch(scratch);
   }
+}
+
+function holdsLanding(manifest: Manifest, landing: Provenance): boolean {
+  return manifest.files.some((file) => file.partition?.landing === landing.sha256);
 }
 
 export interface RejectedRow {

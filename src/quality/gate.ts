@@ -130,6 +130,7 @@ export function qualityGate(
     return {
       ...(query && { query }),
       quality: { status: report.status, key: validationKey(output.zone, output.dataset, validation.runId) },
+      written: quarantine ? [key, quarantine.key] : [key],
     };
   };
 }
