@@ -80,7 +80,6 @@ export async function ingestCsv(
   if (head && holdsLanding(head, landing)) return { manifest: head, created: false, rejected: 0 };
 
   const inputPath = await lake.storage.localPath(landing.key);
-  await assertTextFile(inputPath, landing.key);
   const writeId = newWriteId();
   const date = landing.fetchedAt.slice(0, 10);
   const partition = { source: landing.source, date, landing: landing.sha256 };
@@ -172,6 +171,33 @@ function describeReject(reject: RejectedRow | undefined): string {
   return reject ? `line ${reject.line}: ${reject.reason}` : "none";
 }
 
+/**
+ * The checks that refuse a whole file, cheap enough to run before it lands (`lakebook ingest`
+ * does, so a refused file leaves the lake unchanged): not empty, not binary, a header and at
+ * least one data line, the spec's columns. Returns the header's column names. `label` names the
+ * file in messages.
+ */
+export async function checkCsvFile(path: string, spec: CsvIngestSpec, label: string): Promise<string[]> {
+  await assertTextFile(path, label);
+  const header = await readHeader(path, spec.delimiter ?? ",", label);
+  const expected = spec.columns.map((c) => c.name);
+  const missing = expected.filter((name) => !header.includes(name));
+  const unexpected = header.filter((name) => !expected.includes(name));
+  if (missing.length > 0 || unexpected.length > 0) {
+    throw new DataError(
+      `${label} has the wrong columns for ${spec.dataset}: ` +
+        [
+          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
+          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
+        ]
+          .filter(Boolean)
+          .join("; ") +
+        ` (found: ${header.join(", ")}); fix the file or the source's column list`,
+    );
+  }
+  return header;
+}
+
 /** Refuses empty and binary files before DuckDB sees them, with a message a user can act on. */
 async function assertTextFile(path: string, key: string): Promise<void> {
   const handle = await open(path, "r");
@@ -221,23 +247,7 @@ async function loadCsv(
   typedPath: string,
 ): Promise<boolean> {
   const delimiter = quoteLiteral(spec.delimiter ?? ",");
-  const header = await readHeader(path, spec.delimiter ?? ",", landing.key);
-  const expected = spec.columns.map((c) => c.name);
-  const found = header;
-  const missing = expected.filter((name) => !found.includes(name));
-  const unexpected = found.filter((name) => !expected.includes(name));
-  if (missing.length > 0 || unexpected.length > 0) {
-    throw new DataError(
-      `${landing.key} has the wrong columns for ${spec.dataset}: ` +
-        [
-          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
-          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
-        ]
-          .filter(Boolean)
-          .join("; ") +
-        ` (found: ${found.join(", ")}); fix the file or the source's column list`,
-    );
-  }
+  const header = await checkCsvFile(path, spec, landing.key);
   const columnTypes = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(", ");
   // Each value is converted once (inner query, `_t<i>`); the reason a row fails is derived from
   // the converted value and the text it came from.

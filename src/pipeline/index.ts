@@ -1,5 +1,6 @@
 export { withDb, quoteIdentifier, quoteLiteral, type Db } from "./duckdb.ts";
 export {
+  checkCsvFile,
   ingestCsv,
   INGESTED_AT,
   LANDING_SHA256,

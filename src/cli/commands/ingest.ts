@@ -6,7 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { CliError, DataError } from "../../errors.ts";
 import { landLocalFile } from "../../lake/index.ts";
-import { type CsvIngestSpec, ingestCsv, normalizeCsvSpec, parseColumnList } from "../../pipeline/index.ts";
+import {
+  type CsvIngestSpec,
+  checkCsvFile,
+  ingestCsv,
+  normalizeCsvSpec,
+  parseColumnList,
+} from "../../pipeline/index.ts";
 import { createOutput, formatBytes, openLake, parseCommandArgs } from "./lakeOutput.ts";
 
 const USAGE = `Usage: lakebook ingest <file.csv> --source <name> --dataset <name> (--columns <list> | --spec <file.json>)
@@ -49,6 +55,16 @@ export async function ingest(options: { args?: string[] }): Promise<void> {
   const out = createOutput(values.json === true);
   const lake = openLake();
 
+  // A file refused as a whole (empty, binary, no data rows, wrong columns) is refused before it
+  // lands, so the lake is left unchanged.
+  await checkCsvFile(file, spec, file).catch((error: unknown) => {
+    if (
+      (error as NodeJS.ErrnoException).code === "ENOENT" ||
+      (error as NodeJS.ErrnoException).code === "EISDIR"
+    )
+      return; // landLocalFile says what is wrong with the path.
+    throw error;
+  });
   out.progress(`landing ${file} in ${lake.storage.location}`);
   const landing = await landLocalFile(lake, { source: values.source, path: file });
   out.progress(
