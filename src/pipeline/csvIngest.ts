@@ -13,14 +13,16 @@ import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DataError } from "../errors.ts";
-import { retryOnConflict } from "./retry.ts";
 import {
   type ColumnSchema,
   type DataFile,
   type Lake,
   type Manifest,
   type Provenance,
-  commitVersion,
+  type RebaseDecision,
+  commitBudget,
+  commitRebasing,
+  deleteQuietly,
   joinKey,
   maybeHead,
   newWriteId,
@@ -71,8 +73,9 @@ export interface IngestOptions {
 }
 
 /**
- * Ingests a landed CSV file as the next raw version. When another writer commits the dataset
- * first (a typed VersionConflictError), the ingest is redone on the new head, up to 3 attempts.
+ * Ingests a landed CSV file as the next raw version. The file is parsed and written once; when
+ * other writers commit the dataset first, only the commit is redone on their head (see
+ * src/lake/commit.ts), until it commits or the lake's commit time budget runs out.
  */
 export async function ingestCsv(
   lake: Lake,
@@ -80,28 +83,16 @@ export async function ingestCsv(
   spec: CsvIngestSpec,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  return retryOnConflict(() => ingestOnce(lake, landing, spec, options));
-}
-
-async function ingestOnce(
-  lake: Lake,
-  landing: Provenance,
-  spec: CsvIngestSpec,
-  options: IngestOptions,
-): Promise<IngestResult> {
   const dataset = normalizeName(spec.dataset);
+  const budget = commitBudget(lake, "raw", dataset);
   const head = await maybeHead(lake.storage, "raw", dataset);
   // A landing is ingested once per spec: the same bytes read with other columns, types or
   // delimiter are another ingest (which replaces the landing's previous file).
   const specId = specFingerprint(spec);
-  const already = head?.files.find(
-    (file) => file.partition?.landing === landing.sha256 && file.partition?.spec === specId,
-  );
-  if (head && already) return { manifest: head, created: false, rejected: 0 };
+  if (head && holdsLanding(head, landing, specId)) return { manifest: head, created: false, rejected: 0 };
   const kept = head?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? [];
 
   const inputPath = await lake.storage.localPath(landing.key);
-  await assertTextFile(inputPath, landing.key);
   const writeId = newWriteId();
   const date = landing.fetchedAt.slice(0, 10);
   const partition = { source: landing.source, date, landing: landing.sha256, spec: specId };
@@ -132,37 +123,54 @@ async function ingestOnce(
       { ...pipelineDbOptions(scratch), access: { files: [inputPath], directories: [scratch] } },
     );
     if (file.rows === 0) {
+      // A refused file leaves nothing behind: its empty data file is named by no version.
+      await deleteQuietly(lake.storage, [file.key]);
       throw new DataError(
         `${landing.key}: no row could be parsed (${rejects.length} rejected, first: ${describeReject(rejects[0])}); check the file against the columns of ${dataset}`,
       );
     }
     if (rejects.length > 0) await lake.storage.write(rejectsKey, JSON.stringify(rejects, null, 2) + "\n");
-    const files: DataFile[] = [...kept, file];
-    const manifest = await commitVersion(
+    const written = rejects.length > 0 ? [file.key, rejectsKey] : [file.key];
+    // The data file depends only on the landing and the spec, so it is valid on any head: a lost
+    // race only recomputes the file list, totals, lineage and parent on the new head.
+    const outcome = await commitRebasing(
       lake.storage,
       "raw",
-      {
-        zone: "raw",
-        dataset,
-        writeId,
-        schema,
-        rowCount: files.reduce((sum, f) => sum + f.rows, 0),
-        bytes: files.reduce((sum, f) => sum + f.size, 0),
-        files,
-        rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
-        lineage: {
-          inputs: [],
-          landing: [
-            ...(head?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
-            { key: landing.key, sha256: landing.sha256, source: landing.source },
-          ],
-        },
-        sourceRun: options.sourceRun ?? null,
-        quality: null,
+      dataset,
+      written,
+      (current): RebaseDecision => {
+        if (current && holdsLanding(current, landing, specId)) return { unchanged: current };
+        const others = current?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? [];
+        // Files of one dataset share its types, also when another writer committed first.
+        if (current && others.length > 0)
+          assertSameTypes(current.schema, schema, `raw/${dataset}`, landing.key);
+        const files: DataFile[] = [...others, file];
+        return {
+          commit: {
+            zone: "raw",
+            dataset,
+            writeId,
+            schema,
+            rowCount: files.reduce((sum, f) => sum + f.rows, 0),
+            bytes: files.reduce((sum, f) => sum + f.size, 0),
+            files,
+            rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
+            lineage: {
+              inputs: [],
+              landing: [
+                ...(current?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
+                { key: landing.key, sha256: landing.sha256, source: landing.source },
+              ],
+            },
+            sourceRun: options.sourceRun ?? null,
+            quality: null,
+          },
+        };
       },
-      { expectedParent: head?.version ?? null },
+      budget,
     );
-    return { manifest, created: true, rejected: rejects.length };
+    if ("redo" in outcome) throw new DataError(`raw/${dataset}: ${outcome.redo}`);
+    return { ...outcome, rejected: outcome.created ? rejects.length : 0 };
   } finally {
     await lake.releaseScratch(scratch);
   }
@@ -192,6 +200,13 @@ function assertSameTypes(previous: ColumnSchema[], next: ColumnSchema[], what: s
   );
 }
 
+/** Whether `manifest` already holds `landing` read with the spec `specId`. */
+function holdsLanding(manifest: Manifest, landing: Provenance, specId: string): boolean {
+  return manifest.files.some(
+    (file) => file.partition?.landing === landing.sha256 && file.partition?.spec === specId,
+  );
+}
+
 export interface RejectedRow {
   line: number;
   reason: string;
@@ -200,6 +215,40 @@ export interface RejectedRow {
 
 function describeReject(reject: RejectedRow | undefined): string {
   return reject ? `line ${reject.line}: ${reject.reason}` : "none";
+}
+
+/**
+ * The checks that refuse a whole file, cheap enough to run before it lands (`lakebook ingest`
+ * does, so a refused file leaves the lake unchanged): not empty, not binary, a header and at
+ * least one data line, the spec's columns. Returns the header's column names. `label` names the
+ * file in messages.
+ */
+export async function checkCsvFile(path: string, spec: CsvIngestSpec, label: string): Promise<string[]> {
+  await assertTextFile(path, label);
+  const header = await readHeader(path, spec.delimiter ?? ",", label);
+  const twice = header.filter((name, i) => header.indexOf(name) !== i);
+  if (twice.length > 0) {
+    throw new DataError(
+      `${label}: the header names ${[...new Set(twice)].map((n) => `'${n}'`).join(", ")} more than once ` +
+        `(found: ${header.join(", ")}); give every column its own name; nothing was ingested`,
+    );
+  }
+  const expected = spec.columns.map((c) => c.name);
+  const missing = expected.filter((name) => !header.includes(name));
+  const unexpected = header.filter((name) => !expected.includes(name));
+  if (missing.length > 0 || unexpected.length > 0) {
+    throw new DataError(
+      `${label} has the wrong columns for ${spec.dataset}: ` +
+        [
+          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
+          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
+        ]
+          .filter(Boolean)
+          .join("; ") +
+        ` (found: ${header.join(", ")}); fix the file or the source's column list`,
+    );
+  }
+  return header;
 }
 
 /** Refuses empty and binary files before DuckDB sees them, with a message a user can act on. */
@@ -265,30 +314,7 @@ async function loadCsv(
   typedPath: string,
 ): Promise<boolean> {
   const delimiter = quoteLiteral(normalizeDelimiter(spec.delimiter ?? ","));
-  const header = await readHeader(path, spec.delimiter ?? ",", landing.key);
-  const twice = header.filter((name, i) => header.indexOf(name) !== i);
-  if (twice.length > 0) {
-    throw new DataError(
-      `${landing.key}: the header names ${[...new Set(twice)].map((n) => `'${n}'`).join(", ")} more than once ` +
-        `(found: ${header.join(", ")}); give every column its own name; nothing was ingested`,
-    );
-  }
-  const expected = spec.columns.map((c) => c.name);
-  const found = header;
-  const missing = expected.filter((name) => !found.includes(name));
-  const unexpected = found.filter((name) => !expected.includes(name));
-  if (missing.length > 0 || unexpected.length > 0) {
-    throw new DataError(
-      `${landing.key} has the wrong columns for ${spec.dataset}: ` +
-        [
-          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
-          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
-        ]
-          .filter(Boolean)
-          .join("; ") +
-        ` (found: ${found.join(", ")}); fix the file or the source's column list`,
-    );
-  }
+  const header = await checkCsvFile(path, spec, landing.key);
   const columnTypes = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(", ");
   // Each value is converted once (inner query, `_t<i>`); the reason a row fails is derived from
   // the converted value and the text it came from.

@@ -1,6 +1,7 @@
 export { withDb, quoteIdentifier, quoteLiteral, type Db, type DbAccess, type DbOptions } from "./duckdb.ts";
 export { describeSqlError } from "./sqlError.ts";
 export {
+  checkCsvFile,
   ingestCsv,
   INGESTED_AT,
   LANDING_SHA256,

@@ -9,15 +9,20 @@ import { createHash } from "node:crypto";
  * step commits nothing. Schema evolution: added columns are allowed; a dropped column or a changed
  * type is rejected, naming the columns, unless the step allows it.
  */
-import { DataError, isLakebookError } from "../errors.ts";
-import { retryOnConflict } from "./retry.ts";
+import { DataError, QualityError, isLakebookError } from "../errors.ts";
 import {
   type ColumnSchema,
+  type CommitBudget,
+  type CommitOutcome,
   type InputRef,
   type Lake,
   type Manifest,
+  type ManifestDraft,
+  type RebaseDecision,
   type VersionedZone,
-  commitVersion,
+  commitBudget,
+  commitRebasing,
+  deleteQuietly,
   joinKey,
   maybeHead,
   newWriteId,
@@ -89,6 +94,11 @@ export interface GateDecision {
   /** A SELECT over the candidate giving the rows to promote; all of them when omitted. */
   query?: string;
   quality: Manifest["quality"];
+  /**
+   * Objects the gate stored for this candidate (its result, quarantined rows), deleted again if
+   * the candidate is never committed (a duplicate, or redone on a new head).
+   */
+  written?: string[];
 }
 
 export interface PromotionResult {
@@ -98,15 +108,21 @@ export interface PromotionResult {
 }
 
 /**
- * Runs a step as the next version of its output. When another writer commits the output first
- * (a typed VersionConflictError), the step is recomputed on the new head, up to 3 attempts: a
- * concurrent run of the same step then finds the output up to date and commits nothing.
+ * Runs a step as the next version of its output. When another writer commits the output first,
+ * the computed version is rebased on the new head if it is still valid there, else recomputed
+ * (see src/lake/commit.ts for the rules), until it commits or the lake's commit time budget runs
+ * out: a concurrent run of the same step then finds the output up to date and commits nothing.
  */
 export async function promote(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
-  return retryOnConflict(() => promoteOnce(lake, step));
+  const budget = commitBudget(lake, step.output.zone, normalizeName(step.output.dataset));
+  for (;;) {
+    const outcome = await promoteOnce(lake, step, budget);
+    if (!("redo" in outcome)) return outcome;
+    await budget.lost();
+  }
 }
 
-async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
+async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget): Promise<CommitOutcome> {
   const outputDataset = normalizeName(step.output.dataset);
   const inputs: { alias: string; manifest: Manifest }[] = [];
   for (const [alias, ref] of Object.entries(step.inputs)) {
@@ -130,13 +146,18 @@ async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionRe
   }
   const head = await maybeHead(lake.storage, step.output.zone, outputDataset);
   const stepHash = fingerprint(step);
-  if (head && head.lineage.step === stepHash && sameInputs(head.lineage.inputs, inputRefs)) {
-    return { manifest: head, created: false };
-  }
+  const upToDate = (manifest: Manifest | undefined): Manifest | undefined =>
+    manifest && manifest.lineage.step === stepHash && sameInputs(manifest.lineage.inputs, inputRefs)
+      ? manifest
+      : undefined;
+  const current = upToDate(head);
+  if (current) return { manifest: current, created: false };
 
   const writeId = newWriteId();
   const dataKey = joinKey(step.output.zone, outputDataset, "data", writeId, "part-0.parquet");
+  const written = [dataKey];
   const scratch = await lake.scratch();
+  let draft: ManifestDraft;
   try {
     // The step's SQL and the gate's predicates may open exactly these files (duckdb.ts, sandbox).
     const opened = async (manifest: Manifest) =>
@@ -180,6 +201,7 @@ async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionRe
             scratch,
           });
           quality = decision.quality;
+          written.push(...(decision.written ?? []));
           // The table keeps the query's order; a gate's own selection may not, so it is sorted again.
           query = decision.query ?? `SELECT * FROM _lakebook_candidate`;
           if (decision.query && step.orderBy?.length)
@@ -197,33 +219,56 @@ async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionRe
       if (isLakebookError(error) || (error as NodeJS.ErrnoException).code !== undefined) throw error;
       throw stepError(step, error);
     });
-    const manifest = await commitVersion(
-      lake.storage,
-      step.output.zone,
-      {
-        zone: step.output.zone,
-        dataset: outputDataset,
-        writeId,
-        schema,
-        rowCount: file.rows,
-        bytes: file.size,
-        files: [file],
-        rejects: { count: 0, key: null },
-        lineage: {
-          inputs: inputRefs,
-          landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
-          step: stepHash,
-          sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
-        },
-        sourceRun: null,
-        quality,
+    draft = {
+      zone: step.output.zone,
+      dataset: outputDataset,
+      writeId,
+      schema,
+      rowCount: file.rows,
+      bytes: file.size,
+      files: [file],
+      rejects: { count: 0, key: null },
+      lineage: {
+        inputs: inputRefs,
+        landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
+        step: stepHash,
+        sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
       },
-      { expectedParent: head?.version ?? null },
-    );
-    return { manifest, created: true };
+      sourceRun: null,
+      quality,
+    };
+  } catch (error) {
+    // Nothing was committed: what the gate stored for this candidate is not a result of any version.
+    // A blocked gate (QualityError) keeps its result: it records why the promotion was refused.
+    if (!(error instanceof QualityError)) await deleteQuietly(lake.storage, written);
+    throw error;
   } finally {
     await lake.releaseScratch(scratch);
   }
+
+  return commitRebasing(
+    lake.storage,
+    step.output.zone,
+    outputDataset,
+    written,
+    async (newHead): Promise<RebaseDecision> => {
+      if ((newHead?.version ?? null) === (head?.version ?? null)) return { commit: draft };
+      const duplicate = upToDate(newHead);
+      if (duplicate) return { unchanged: duplicate };
+      for (const { manifest } of inputs) {
+        const now = await maybeHead(lake.storage, manifest.zone, manifest.dataset);
+        if (now?.version !== manifest.version) {
+          return { redo: `${manifest.zone}/${manifest.dataset} moved on to version ${now?.version}` };
+        }
+      }
+      if (step.gate)
+        return { redo: `the quality gate judged the candidate against version ${head?.version}` };
+      if (newHead && !step.allowSchemaChanges)
+        assertCompatible(newHead.schema, draft.schema, `${step.output.zone}/${outputDataset}`);
+      return { commit: draft };
+    },
+    budget,
+  );
 }
 
 async function buildQuery(db: Db, step: PromotionStep): Promise<string> {

@@ -122,6 +122,7 @@ export function qualityGate(lake: Lake, suite: Suite, options: GateOptions = {})
     return {
       ...(query && { query }),
       quality: { status: report.status, key: validationKey(output.zone, output.dataset, validation.runId) },
+      written: quarantine ? [key, quarantine.key] : [key],
     };
   }
 }

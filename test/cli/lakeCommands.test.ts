@@ -121,8 +121,15 @@ describe("lakebook ingest", () => {
   it.each([
     ["an empty file", "", 1, /is empty: the source delivered no data/],
     ["a header only", "symbol,date,price\n", 1, /has a header but no data rows/],
+    ["a binary file", "symbol,date,price\nA\u0000\u0001,\u0002\n", 1, /is not a text file/],
+    [
+      "the wrong columns",
+      "ticker,day\nA,2020-01-01\n",
+      1,
+      /has the wrong columns for quotes: missing 'symbol'/,
+    ],
   ])(
-    "refuses %s with exit 1, a one-line message and no raw version",
+    "refuses %s with exit 1, a one-line message, and leaves the lake unchanged",
     async (_what, content, code, message) => {
       const lakeDir = join(await tempDir(), "lake");
       const csv = await csvFile(content);
@@ -140,6 +147,8 @@ describe("lakebook ingest", () => {
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /);
       expect(await stat(join(lakeDir, "raw")).catch(() => undefined)).toBeUndefined();
+      // Refused before landing: no bytes and no provenance record either.
+      expect(await stat(join(lakeDir, "landing")).catch(() => undefined)).toBeUndefined();
     },
   );
 

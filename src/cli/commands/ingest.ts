@@ -8,6 +8,7 @@ import { CliError, DataError } from "../../errors.ts";
 import { landLocalFile } from "../../lake/index.ts";
 import {
   type CsvIngestSpec,
+  checkCsvFile,
   ingestCsv,
   normalizeCsvSpec,
   normalizeDelimiter,
@@ -57,6 +58,16 @@ export async function ingest(options: { args?: string[] }): Promise<void> {
   const out = createOutput(values.json === true);
   const lake = openLake();
 
+  // A file refused as a whole (empty, binary, no data rows, wrong columns) is refused before it
+  // lands, so the lake is left unchanged.
+  await checkCsvFile(file, spec, file).catch((error: unknown) => {
+    if (
+      (error as NodeJS.ErrnoException).code === "ENOENT" ||
+      (error as NodeJS.ErrnoException).code === "EISDIR"
+    )
+      return; // landLocalFile says what is wrong with the path.
+    throw error;
+  });
   out.progress(`landing ${file} in ${lake.storage.location}`);
   const landing = await landLocalFile(lake, { source: values.source, path: file });
   out.progress(
