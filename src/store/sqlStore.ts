@@ -6,21 +6,18 @@ import { randomBytes } from "node:crypto";
 import { StorageError } from "../errors.ts";
 import { announced, maybeRunChange, RUNS_CHANNEL } from "./runChanges.ts";
 import type { SqlClient } from "./sqlClient.ts";
-import type {
-  AccessRule,
-  AuditEvent,
-  BuildRecord,
-  Role,
-  Run,
-  RunLogLine,
-  RunStatus,
-  Schedule,
-  Session,
-  Store,
-  User,
-} from "./store.ts";
-
-type Row = Record<string, unknown>;
+import {
+  jsonArray,
+  toAudit,
+  toBuild,
+  toLogLine,
+  toRun,
+  toSchedule,
+  toSession,
+  toUser,
+  type Row,
+} from "./rows.ts";
+import type { AccessRule, Store } from "./store.ts";
 
 const MAX_LIST = 1000;
 
@@ -346,123 +343,4 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
 /** A run id that sorts by creation time: `r-<ms, base36>-<random>`. */
 function newRunId(): string {
   return `r-${Date.now().toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
-}
-
-function date(value: unknown): Date {
-  return value instanceof Date ? value : new Date(String(value));
-}
-
-function maybeDate(value: unknown): Date | null {
-  return value === null || value === undefined ? null : date(value);
-}
-
-function maybeString(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function maybeNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function jsonArray(value: unknown): string[] {
-  const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
-  return Array.isArray(parsed) ? parsed.map(String) : [];
-}
-
-function jsonObject(value: unknown): Record<string, unknown> {
-  const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
-  return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
-}
-
-function toUser(row: Row): User {
-  return {
-    name: String(row.name),
-    role: String(row.role) as Role,
-    groups: jsonArray(row.groups),
-    passwordHash: String(row.password_hash),
-    totpSeed: maybeString(row.totp_seed),
-    failedLogins: Number(row.failed_logins),
-    lockedUntil: maybeDate(row.locked_until),
-    createdAt: date(row.created_at),
-  };
-}
-
-function toSession(row: Row): Session {
-  return {
-    idHash: String(row.id_hash),
-    userName: String(row.user_name),
-    csrfToken: String(row.csrf_token),
-    createdAt: date(row.created_at),
-    expiresAt: date(row.expires_at),
-  };
-}
-
-function toAudit(row: Row): AuditEvent {
-  return {
-    id: Number(row.id),
-    at: date(row.at),
-    actor: maybeString(row.actor),
-    action: String(row.action),
-    target: maybeString(row.target),
-    ip: maybeString(row.ip),
-    detail: jsonObject(row.detail),
-  };
-}
-
-function toBuild(row: Row): BuildRecord {
-  return {
-    id: String(row.id),
-    status: String(row.status) as BuildRecord["status"],
-    runId: maybeString(row.run_id),
-    startedAt: date(row.started_at),
-    finishedAt: maybeDate(row.finished_at),
-    durationMs: maybeNumber(row.duration_ms),
-    dataVersions: jsonObject(row.data_versions) as Record<string, number>,
-    error: maybeString(row.error),
-  };
-}
-
-function toRun(row: Row): Run {
-  return {
-    id: String(row.id),
-    job: String(row.job),
-    scheduleId: maybeString(row.schedule_id),
-    tick: maybeString(row.tick),
-    status: String(row.status) as RunStatus,
-    attempt: Number(row.attempt),
-    maxAttempts: Number(row.max_attempts),
-    timeoutMs: Number(row.timeout_ms),
-    cancelRequested: Boolean(row.cancel_requested),
-    triggeredBy: maybeString(row.triggered_by),
-    alertUrl: maybeString(row.alert_url),
-    progress: maybeNumber(row.progress),
-    error: maybeString(row.error),
-    createdAt: date(row.created_at),
-    startedAt: maybeDate(row.started_at),
-    finishedAt: maybeDate(row.finished_at),
-  };
-}
-
-function toLogLine(row: Row): RunLogLine {
-  return {
-    runId: String(row.run_id),
-    seq: Number(row.seq),
-    at: date(row.at),
-    level: String(row.level),
-    message: String(row.message),
-  };
-}
-
-function toSchedule(row: Row): Schedule {
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    job: String(row.job),
-    cron: String(row.cron),
-    enabled: Boolean(row.enabled),
-    retries: Number(row.retries),
-    timeoutMs: Number(row.timeout_ms),
-    alertUrl: maybeString(row.alert_url),
-    createdAt: date(row.created_at),
-  };
 }
