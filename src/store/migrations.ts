@@ -97,6 +97,13 @@ CREATE TABLE builds (
 );
 `,
   },
+  {
+    version: 2,
+    name: "users: the last accepted TOTP time step (a code is accepted once)",
+    sql: `
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+`,
+  },
 ];
 
 /** A fixed key for `pg_advisory_xact_lock`: "lake" in ASCII. */

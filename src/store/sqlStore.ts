@@ -96,6 +96,14 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     async clearLoginFailures(name) {
       await client.query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1", [name]);
     },
+    async acceptTotpStep(name, step) {
+      const accepted = await client.query(
+        `UPDATE users SET totp_last_step = $2
+         WHERE name = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING name`,
+        [name, step],
+      );
+      return accepted.length > 0;
+    },
 
     async createSession(session) {
       const row = await one(

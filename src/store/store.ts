@@ -8,6 +8,7 @@
  * - one run per schedule tick: `createRun` with a `(scheduleId, tick)` that already exists
  *   returns undefined, even when several processes race for it;
  * - a session is found only before its expiry; tokens are stored as SHA-256 hashes;
+ * - a TOTP time step is accepted once per user, and never one older than the last accepted;
  * - run log lines are numbered per run in the order they were appended;
  * - every run creation, run update and log line is announced to the watchers of every store on
  *   the same database and schema (this one included) once it commits, in commit order; while a
@@ -204,6 +205,12 @@ export interface Store {
     options: { now: Date; maxFailures: number; lockMs: number },
   ): Promise<void>;
   clearLoginFailures(name: string): Promise<void>;
+  /**
+   * Records that a TOTP code of time step `step` (Unix time / 30 s) signed `name` in; false when a
+   * code of this step or a later one was accepted before (a replay), or the user does not exist.
+   * Atomic: of several servers checking the same code at once, exactly one gets true.
+   */
+  acceptTotpStep(name: string, step: number): Promise<boolean>;
 
   createSession(session: Omit<Session, "createdAt">): Promise<Session>;
   /** The session and its user, when the session exists and has not expired at `now`. */

@@ -13,6 +13,7 @@ import { openTestStore, type TestStore } from "./store.ts";
 
 const SECRET_KEY = randomBytes(32).toString("base64");
 const totpSeed = createTotpSeed();
+const timSeed = createTotpSeed();
 let fixture: Fixture;
 let db: TestStore;
 let config: Config;
@@ -32,6 +33,7 @@ beforeAll(async () => {
   await addUser(db.store, "vic", "viewer");
   await addUser(db.store, "tom", "viewer", [], seal(totpSeed, Buffer.from(SECRET_KEY, "base64")));
   await addUser(db.store, "locky", "viewer");
+  await addUser(db.store, "tim", "viewer", [], seal(timSeed, Buffer.from(SECRET_KEY, "base64")));
   await db.store.setAccessRule({ path: "/dir/", groups: ["finance"] });
   await db.store.setAccessRule({ path: "/lake/curated/ventes/", groups: ["finance"] });
   server = await startServer(config, {
@@ -188,6 +190,29 @@ describe("signing in", () => {
     expect((await attempt("tom", PASSWORD, "000000")).status).toBe(401);
     const ok = await attempt("tom", PASSWORD, totpCode(totpSeed));
     expect(ok.status).toBe(200);
+  });
+
+  it("refuses a TOTP code used once already, like a wrong code, and one older than it", async () => {
+    const attempt = (totp: string) =>
+      get("/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "tim", password: PASSWORD, totp }),
+      });
+    const now = Date.now();
+    const code = totpCode(timSeed, now);
+    const first = await attempt(code);
+    expect(first.status).toBe(200);
+    const wrong = await attempt("000000");
+    expect(wrong.status).toBe(401);
+    const replay = await attempt(code);
+    expect(replay.status).toBe(401);
+    expect(replay.headers.getSetCookie()).toEqual([]);
+    const errorOf = async (response: Response) => ((await response.json()) as { error: unknown }).error;
+    expect(await errorOf(replay)).toEqual(await errorOf(wrong));
+    // The previous period's code is still inside the drift window, but older than the one used.
+    expect((await attempt(totpCode(timSeed, now - 30_000))).status).toBe(401);
+    await db.store.clearLoginFailures("tim");
   });
 
   it("locks an account after 5 failures: even the right password is refused, and it is audited", async () => {

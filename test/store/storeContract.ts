@@ -77,6 +77,26 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       await store.removeUser("lock");
     });
 
+    it("accepts a TOTP time step once per user, never an older one, and one winner of a race", async () => {
+      await store.addUser({ name: "otp", role: "viewer", passwordHash: "h", totpSeed: "seed" });
+      await store.addUser({ name: "otp2", role: "viewer", passwordHash: "h", totpSeed: "seed" });
+      expect(await store.acceptTotpStep("otp", 59_000_000)).toBe(true);
+      expect(await store.acceptTotpStep("otp", 59_000_000)).toBe(false);
+      expect(await store.acceptTotpStep("otp", 58_999_999)).toBe(false);
+      // Another user's steps are their own.
+      expect(await store.acceptTotpStep("otp2", 59_000_000)).toBe(true);
+      expect(await store.acceptTotpStep("nobody", 59_000_000)).toBe(false);
+      // Two servers checking the same code at once: exactly one accepts it.
+      const results = await Promise.all([
+        store.acceptTotpStep("otp", 59_000_001),
+        (second ?? store).acceptTotpStep("otp", 59_000_001),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.acceptTotpStep("otp", 59_000_002)).toBe(true);
+      await store.removeUser("otp");
+      await store.removeUser("otp2");
+    });
+
     it("finds a session with its user only before it expires, and deletes it with the user", async () => {
       await store.addUser({ name: "sam", role: "viewer", passwordHash: "h" });
       const expiresAt = new Date(Date.now() + 60_000);
