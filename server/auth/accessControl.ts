@@ -140,12 +140,10 @@ export function createAccessControl(
     return expires > now().getTime() ? cached : {};
   };
 
-  const capable = (principal: Principal, capability: Capability, current: AccessMode): boolean => {
-    if (principal.user) return ROLE_CAPABILITIES[principal.user.role].includes(capability);
-    if (current === "open") return capability === "read" || capability === "readOps";
-    if (current === "public") return capability === "read";
-    return false;
-  };
+  const capable = (principal: Principal, capability: Capability, current: AccessMode): boolean =>
+    principal.user
+      ? ROLE_CAPABILITIES[principal.user.role].includes(capability)
+      : anonymousCan(capability, current);
   const rulesAllow = (
     principal: Principal,
     path: string,
@@ -215,6 +213,16 @@ export function createAccessControl(
       sessions.clear();
     },
   };
+}
+
+/**
+ * Whether a request without a session has `capability` in access mode `mode`: the one answer the
+ * API's checks and its OpenAPI document (which routes need a session) both use.
+ */
+export function anonymousCan(capability: Capability, mode: AccessMode): boolean {
+  if (mode === "open") return capability === "read" || capability === "readOps";
+  if (mode === "public") return capability === "read";
+  return false;
 }
 
 export function hashToken(token: string): string {

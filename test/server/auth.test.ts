@@ -81,6 +81,39 @@ function exampleRoutes(): { method: string; path: string; capability: string | u
   }));
 }
 
+/**
+ * Sends every operation of the server's OpenAPI document without a session and checks it is
+ * refused (401 or 403) exactly when the document lists no anonymous (`{}`) security.
+ */
+async function checkDocumentedSecurity(url: string): Promise<{ refused: string[]; open: string[] }> {
+  const doc = (await (await fetch(`${url}/api/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { security?: object[] }>>;
+  };
+  const refused: string[] = [];
+  const open: string[] = [];
+  for (const [template, operations] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const path = template
+        .replace("{zone}", "curated")
+        .replace("{dataset}", "sales")
+        .replace("{version}", "1")
+        .replace("{id}", template.startsWith("/api/runs") ? "r-000000001-00000000" : "s-000000000000");
+      const needsSession =
+        operation.security !== undefined && !operation.security.some((s) => Object.keys(s).length === 0);
+      const response = await fetch(url + path, {
+        method: method.toUpperCase(),
+        redirect: "manual",
+        ...(method !== "get" && { headers: { "content-type": "application/json" }, body: "{}" }),
+      });
+      await response.body?.cancel();
+      const name = `${method.toUpperCase()} ${template}`;
+      expect([401, 403].includes(response.status), `${name}: ${response.status}`).toBe(needsSession);
+      (needsSession ? refused : open).push(name);
+    }
+  }
+  return { refused, open };
+}
+
 describe("without signing in", () => {
   it("redirects page navigations to the login page and refuses assets with 401", async () => {
     for (const path of ["/", "/explorer", "/dir/page"]) {
@@ -124,6 +157,24 @@ describe("without signing in", () => {
     }
     const session = (await (await get("/api/session")).json()) as { mode: string; user: unknown };
     expect(session).toMatchObject({ mode: "private", user: null });
+  });
+
+  it("documents a session as required for exactly the API routes that refuse a signed-out request", async () => {
+    const checked = await checkDocumentedSecurity(server.url);
+    expect(checked.refused.length).toBeGreaterThan(10);
+    expect(checked.open).toEqual(expect.arrayContaining(["GET /api/session", "GET /api/openapi.json"]));
+    // In public mode the read routes are open to everyone, and the document says so.
+    const publicServer = await startServer(
+      { ...config, publicMode: true },
+      { logger: silentLogger, store: db.store, jobs, schedules: false },
+    );
+    try {
+      const open = (await checkDocumentedSecurity(publicServer.url)).open;
+      expect(open).toEqual(expect.arrayContaining(["GET /api/datasets", "GET /api/builds"]));
+      expect(open).not.toContain("GET /api/runs");
+    } finally {
+      await publicServer.close();
+    }
   });
 
   it("keeps the runs page and the metrics of other machines closed", async () => {
