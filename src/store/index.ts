@@ -26,3 +26,4 @@ export { FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
 export { createStore, EMBEDDED_STORE_DIR, openStore, type StoreOptions } from "./openStore.ts";
 export { MIGRATIONS } from "./migrations.ts";
 export { quoteIdentifier } from "./sqlClient.ts";
+export { isStoreUnavailable, STORE_UNAVAILABLE, storeUnavailable } from "./unavailable.ts";
