@@ -49,7 +49,7 @@ export interface ServerEffects {
     attemptsPerWindow: number;
     windowMs: number;
   }>;
-  readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number };
+  readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number; readonly leaseMs?: number };
   /** Arm cron timers for the stored schedules (default true with a store). */
   readonly schedules?: boolean;
 }
@@ -97,6 +97,19 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     void scheduler
       .sync()
       .catch((error: unknown) => logger.error({ err: error }, "schedules could not be read"));
+  }
+  if (store) {
+    // Runs and builds a stopped process left "running" are failed now, not shown running forever.
+    void store.recoverAbandoned().then(
+      ({ runs, builds }) => {
+        if (runs.length + builds.length === 0) return;
+        logger.warn(
+          { runs: runs.map((run) => run.id), builds: builds.map((build) => build.id) },
+          "marked runs and builds of a stopped process failed (abandoned)",
+        );
+      },
+      (error: unknown) => logger.warn({ err: error }, "abandoned runs and builds could not be checked"),
+    );
   }
   let ready = true;
   const site = createPublishedSite(config, logger, store ? createBuildStamp(store) : undefined);

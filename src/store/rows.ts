@@ -84,6 +84,7 @@ export function toBuild(row: Row): BuildRecord {
     durationMs: maybeNumber(row.duration_ms),
     dataVersions: jsonObject(row.data_versions) as Record<string, number>,
     error: maybeString(row.error),
+    leaseUntil: maybeDate(row.lease_until),
   };
 }
 
@@ -105,6 +106,7 @@ export function toRun(row: Row): Run {
     createdAt: date(row.created_at),
     startedAt: maybeDate(row.started_at),
     finishedAt: maybeDate(row.finished_at),
+    leaseUntil: maybeDate(row.lease_until),
   };
 }
 

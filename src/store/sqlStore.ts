@@ -17,7 +17,7 @@ import {
   toUser,
   type Row,
 } from "./rows.ts";
-import type { AccessRule, Store } from "./store.ts";
+import { ABANDONED_ERROR, DEFAULT_LEASE_MS, type AccessRule, type Store } from "./store.ts";
 
 const MAX_LIST = 1000;
 
@@ -171,8 +171,9 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
 
     async startBuild(build) {
       const row = await one(
-        `INSERT INTO builds (id, status, run_id, started_at) VALUES ($1, 'running', $2, $3) RETURNING *`,
-        [build.id, build.runId ?? null, build.startedAt],
+        `INSERT INTO builds (id, status, run_id, started_at, lease_until)
+         VALUES ($1, 'running', $2, $3, now() + ($4 || ' milliseconds')::interval) RETURNING *`,
+        [build.id, build.runId ?? null, build.startedAt, String(build.leaseMs ?? DEFAULT_LEASE_MS)],
       );
       return toBuild(row!);
     },
@@ -196,6 +197,7 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
       return row && toBuild(row);
     },
     async listBuilds(options = {}) {
+      await this.recoverAbandoned();
       const rows = await client.query<Row>(
         "SELECT * FROM builds ORDER BY started_at DESC, id DESC LIMIT $1",
         [limitOf(options.limit)],
@@ -206,8 +208,9 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     async createRun(run) {
       const row = await one(
         announced(
-          `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url)
-           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)
+          `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url,
+             lease_until)
+           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, now() + ($9 || ' milliseconds')::interval)
            ON CONFLICT (schedule_id, tick) DO NOTHING RETURNING *`,
           "run",
         ),
@@ -220,9 +223,38 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
           run.timeoutMs ?? 30 * 60_000,
           run.triggeredBy ?? null,
           run.alertUrl ?? null,
+          String(run.leaseMs ?? DEFAULT_LEASE_MS),
         ],
       );
       return row && toRun(row);
+    },
+    async renewLease(kind, id, leaseMs) {
+      // Only constants go into the SQL text: the table and what "unfinished" means for it.
+      const [table, unfinished] =
+        kind === "run" ? ["runs", "finished_at IS NULL"] : ["builds", "status = 'running'"];
+      const rows = await client.query(
+        `UPDATE ${table} SET lease_until = now() + ($2 || ' milliseconds')::interval
+         WHERE id = $1 AND ${unfinished} RETURNING id`,
+        [id, String(Math.max(1, Math.trunc(leaseMs)))],
+      );
+      return rows.length > 0;
+    },
+    async recoverAbandoned() {
+      const runs = await client.query<Row>(
+        announced(
+          `UPDATE runs SET status = 'failed', error = $1, finished_at = now()
+           WHERE finished_at IS NULL AND lease_until < now() RETURNING *`,
+          "run",
+        ),
+        [ABANDONED_ERROR],
+      );
+      const builds = await client.query<Row>(
+        `UPDATE builds SET status = 'failed', error = $1, finished_at = now(),
+           duration_ms = (extract(epoch FROM now() - started_at) * 1000)::integer
+         WHERE status = 'running' AND lease_until < now() RETURNING *`,
+        [ABANDONED_ERROR],
+      );
+      return { runs: runs.map(toRun), builds: builds.map(toBuild) };
     },
     async updateRun(id, patch) {
       const sets: string[] = [];
@@ -254,6 +286,7 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
       return row && toRun(row);
     },
     async listRuns(options = {}) {
+      await this.recoverAbandoned();
       const rows = await client.query<Row>(
         `SELECT * FROM runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR job = $2)
          ORDER BY created_at DESC, id DESC LIMIT $3`,
