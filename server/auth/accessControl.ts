@@ -55,9 +55,12 @@ export interface AccessControlOptions {
   readonly sessionTtlMs?: number;
   /** How long a looked-up session, user count or rule list is reused (default 5 s). */
   readonly cacheTtlMs?: number;
-  /** While the store cannot answer: how long after it was read such an answer is still served (default 10 min). */
+  /**
+   * While the store cannot answer: how long after it was read a session, user count or rule
+   * list is still served (default 10 min; a session never past its expiry).
+   */
   readonly staleMs?: number;
-  /** After the store failed to answer, how long to serve stale answers without asking it (default 2 s). */
+  /** After the store failed to answer, how long to serve cached answers without asking it (default 2 s). */
   readonly retryMs?: number;
   readonly logger?: Logger;
   readonly now?: () => Date;

@@ -24,8 +24,17 @@ const NETWORK_CODES = new Set([
 const SERVER_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
 
 /** What `pg` says when a connection drops or a timeout fires (it sets no code for these). */
-const PG_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connection error|Connection closed|not queryable/i;
+const PG_MESSAGES = new RegExp(
+  [
+    "Connection terminated",
+    "timeout exceeded when trying to connect",
+    "Query read timeout",
+    "connection error",
+    "Connection closed",
+    "not queryable",
+  ].join("|"),
+  "i",
+);
 
 export function isStoreUnavailable(error: unknown): boolean {
   if (isLakebookError(error)) return error.code === STORE_UNAVAILABLE;
@@ -47,7 +56,8 @@ export function asStoreError(error: unknown): unknown {
 export function storeUnavailable(cause?: unknown): StorageError {
   const reason = cause instanceof Error ? ` (${cause.message})` : "";
   return new StorageError(
-    `the record store cannot be reached${reason}: try again in a few seconds; check PostgreSQL (DATABASE_URL) if it lasts`,
+    `the record store cannot be reached${reason}: try again in a few seconds; ` +
+      "check PostgreSQL (DATABASE_URL) if it lasts",
     { code: STORE_UNAVAILABLE, cause },
   );
 }
