@@ -1,6 +1,7 @@
 /**
  * Publishing with records: every build is recorded in the store (running -> succeeded | failed,
- * with its duration and the curated dataset versions it was built from); a failed build is
+ * with its duration and the curated dataset versions it was built from; a build whose process
+ * dies is marked failed once its lease expires); a failed build is
  * recorded and never replaces the live site (buildSite only switches `current` after a complete,
  * checked build). Rollback switches `current` to the newest kept build older than the live one.
  */
@@ -18,11 +19,13 @@ import {
   type BuildSiteOptions,
   type BuildSiteResult,
 } from "../src/site/index.ts";
-import type { Store } from "../src/store/index.ts";
+import { keepLeased, type Store } from "../src/store/index.ts";
 
 export interface PublishEffects {
   readonly logger?: Logger;
   readonly runId?: string | null;
+  /** The build record's lease, renewed while building (default DEFAULT_LEASE_MS). */
+  readonly leaseMs?: number;
   /** Called with the build's duration and outcome (metrics). */
   readonly onFinished?: (result: { status: "succeeded" | "failed"; durationMs: number }) => void;
 }
@@ -44,7 +47,18 @@ export async function publishBuild(
   const random = randomBytes(3).toString("hex");
   const id = createBuildId(startedAt, () => random);
   const dataVersions = await curatedVersions(config);
-  await store?.startBuild({ id, runId: effects.runId ?? null, startedAt });
+  await store?.startBuild({
+    id,
+    runId: effects.runId ?? null,
+    startedAt,
+    ...(effects.leaseMs !== undefined && { leaseMs: effects.leaseMs }),
+  });
+  // Renewed while this process builds: a killed build is recovered as failed, not "running" forever.
+  const stopLease = store
+    ? keepLeased(store, "build", id, effects.leaseMs, (error) =>
+        logger.warn({ err: error }, "build lease not renewed"),
+      )
+    : () => undefined;
   const started = performance.now();
   try {
     const result = await buildSite(config, { logger, now: () => startedAt, random: () => random }, options);
@@ -72,6 +86,8 @@ export async function publishBuild(
       );
     effects.onFinished?.({ status: "failed", durationMs });
     throw error;
+  } finally {
+    stopLease();
   }
 }
 

@@ -14,8 +14,15 @@ export function totpCode(seed: string, timestamp = Date.now()): string {
   return TOTP.generate({ secret: Secret.fromBase32(seed), timestamp });
 }
 
-/** True when `code` is valid now or one period either side (clock drift). */
-export function verifyTotp(seed: string, code: string, timestamp = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  return TOTP.validate({ token: code, secret: Secret.fromBase32(seed), timestamp, window: 1 }) !== null;
+const PERIOD_MS = 30_000;
+
+/**
+ * The time step (Unix time / 30 s) `code` belongs to when it is valid now or one period either
+ * side (clock drift); undefined when it is not. A code must be accepted only once: the caller
+ * records the step (`Store.acceptTotpStep`) and refuses it, or an older one, next time.
+ */
+export function totpStep(seed: string, code: string, timestamp = Date.now()): number | undefined {
+  if (!/^\d{6}$/.test(code)) return undefined;
+  const delta = TOTP.validate({ token: code, secret: Secret.fromBase32(seed), timestamp, window: 1 });
+  return delta === null ? undefined : Math.floor(timestamp / PERIOD_MS) + delta;
 }
