@@ -13,7 +13,11 @@ Commands:
   build                run the loaders and build the notebooks into a new published version
   preview              live-reloading preview of the notebooks (with the lake at /lake)
   serve                serve the published site and the curated lake
-  pipeline             run the demo market pipeline (landing -> raw -> staging -> curated)
+  run [selection]      run the project's sources and models in dependency order, e.g.
+                       'run', 'run +curated.prices', 'run raw.quotes+' ('run --help')
+  ls                   the project's sources, models, datasets and pages, with their upstream,
+                       downstream, versions, last runs and quality (also 'dag'; --json)
+  pipeline             run the whole project (same as 'run')
   validate <zone>/<dataset>
                        run the dataset's quality suite (quality/<zone>.<dataset>.yaml) on its
                        current version (--version <n> for another), store and print the result;
@@ -51,7 +55,7 @@ interface CommandOptions {
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
 /** Commands that parse every argument after their name themselves (their own options, --help). */
-const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret"]);
+const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret", "run", "ls", "dag"]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -61,6 +65,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   preview: async () => (await import("./commands/preview.ts")).preview,
   serve: async () => (await import("./commands/serve.ts")).serve,
   pipeline: async () => (await import("./commands/pipeline.ts")).pipeline,
+  run: async () => (await import("./commands/run.ts")).run,
+  ls: async () => (await import("./commands/ls.ts")).ls,
+  dag: async () => (await import("./commands/ls.ts")).ls,
   validate: async () => (await import("./commands/validate.ts")).validate,
   ingest: async () => (await import("./commands/ingest.ts")).ingest,
   promote: async () => (await import("./commands/promote.ts")).promote,
