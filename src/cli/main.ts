@@ -24,7 +24,7 @@ Commands:
                        exits 1 when a 'fail' expectation fails (--json for machines)
   ingest <file> --source <s> --dataset <d> (--columns <list> | --spec <file.json>)
                        land a CSV file and parse it into a new raw version (rejects keep line numbers)
-  promote <pipeline>   run a named pipeline's promotion steps (e.g. market: raw -> staging -> curated)
+  promote [selection]  run the selected models (all by default) without running sources
   lake ls|show|history|gc|archive|restore
                        the lake's catalog, versions and lineage; gc of orphaned files (dry-run
                        unless --apply); archive old versions and restore them ('lake --help')

@@ -47,6 +47,10 @@ export interface RunOptions {
   concurrency?: number;
   onEvent?: (event: RunEvent) => void;
   logger?: Logger;
+  /** Run only the selected models: sources are not fetched, raw is read as it is (`lakebook promote`). */
+  modelsOnly?: boolean;
+  /** The clock source runs record (landing dates, run ids). */
+  now?: () => Date;
 }
 
 export async function runProject(
@@ -55,7 +59,9 @@ export async function runProject(
   options: RunOptions = {},
 ): Promise<RunSummary> {
   const { graph } = project;
-  const selected = selectNodes(graph, options.selection ?? []);
+  const selected = selectNodes(graph, options.selection ?? []).filter(
+    (id) => !options.modelsOnly || graph.nodes.get(id)!.kind === "model",
+  );
   const inSelection = new Set(selected);
   const limit = Math.max(1, options.concurrency ?? project.config.concurrency);
   let running = 0;

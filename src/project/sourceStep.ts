@@ -35,6 +35,7 @@ export interface SourceStepContext {
   config: Config;
   root: string;
   logger?: Logger;
+  now?: () => Date;
 }
 
 /** The landing record of a key `landing/source=<s>/date=<d>/<sha256>.<ext>`. */
@@ -94,7 +95,11 @@ export async function runSourceStep(
   source: ProjectSource,
 ): Promise<SourceStepResult> {
   const { lake, config } = context;
-  const base: SourceContext = { lake, ...(context.logger && { logger: context.logger }) };
+  const base: SourceContext = {
+    lake,
+    ...(context.logger && { logger: context.logger }),
+    ...(context.now && { now: context.now }),
+  };
   const definition = source.definition;
   const spec = { dataset: source.dataset, ...(source.columns && { columns: source.columns }) };
   const ingests: IngestResult[] = [];
