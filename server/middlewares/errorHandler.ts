@@ -1,31 +1,14 @@
 import type { NextFunction, Request, Response } from "express";
-import { HttpError, isLakebookError } from "../../src/errors.ts";
+import { HttpError, isLakebookError, statusOfCode } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
 import { requestIdOf } from "./requestId.ts";
-
-/** HTTP status for each `LakebookError` code that can reach a response. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  CONFIG: 500,
-  STORAGE: 500,
-  VERSION_CONFLICT: 409,
-  DATA: 422,
-  QUALITY: 422,
-  SOURCE: 502,
-  BUILD: 500,
-  CLI: 500,
-  CONFLICT: 409,
-  NOT_FOUND: 404,
-  INVALID_NAME: 400,
-  NOTHING_TO_ROLL_BACK: 409,
-  STORE_LOCKED: 503,
-};
 
 /** The status and the message a client may see for `error`. */
 export function describeError(error: unknown): { status: number; code: string; message: string } {
   if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message };
   if (isLakebookError(error)) {
-    const status = STATUS_BY_CODE[error.code] ?? 500;
+    const status = statusOfCode(error.code);
     return { status, code: error.code, message: status < 500 ? error.message : "internal server error" };
   }
   // Errors from Express itself (e.g. a malformed body) carry a 4xx `status`; their text is generic.

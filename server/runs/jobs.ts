@@ -12,7 +12,7 @@ import { createLake } from "../../src/lake/index.ts";
 import { REDACTED_PATHS, type Logger } from "../../src/logger.ts";
 import { loadProject, parseJob, runProject } from "../../src/project/index.ts";
 import type { Store } from "../../src/store/index.ts";
-import { publishBuild, type PublishEffects } from "../publish.ts";
+import { publishBuild, type PublishEffects } from "../../src/site/index.ts";
 import type { Job, JobContext } from "./runner.ts";
 
 const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
