@@ -9,6 +9,7 @@ import { CliError, isLakebookError } from "../errors.ts";
 const USAGE = `Usage: lakebook <command> [options]
 
 Commands:
+  new <dir>            scaffold a working project in <dir> (then: npm install && npm run demo)
   demo                 ingest the bundled market data, build the site and serve it
   build                run the loaders and build the notebooks into a new published version
   preview              live-reloading preview of the notebooks (with the lake at /lake)
@@ -55,7 +56,18 @@ interface CommandOptions {
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
 /** Commands that parse every argument after their name themselves (their own options, --help). */
-const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret", "run", "ls", "dag"]);
+const OWN_OPTIONS = new Set([
+  "ingest",
+  "promote",
+  "lake",
+  "user",
+  "publish",
+  "secret",
+  "run",
+  "ls",
+  "dag",
+  "new",
+]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -67,6 +79,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pipeline: async () => (await import("./commands/pipeline.ts")).pipeline,
   run: async () => (await import("./commands/run.ts")).run,
   ls: async () => (await import("./commands/ls.ts")).ls,
+  new: async () => (await import("./commands/new.ts")).newProject,
   dag: async () => (await import("./commands/ls.ts")).ls,
   validate: async () => (await import("./commands/validate.ts")).validate,
   ingest: async () => (await import("./commands/ingest.ts")).ingest,
