@@ -35,6 +35,8 @@ import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
 import { createRunner, type Job, type Runner } from "./runs/runner.ts";
 import { createScheduler, type Scheduler } from "./runs/scheduler.ts";
+import { syncConfigSchedules } from "./runs/configSchedules.ts";
+import { loadProjectConfig } from "../src/project/index.ts";
 
 /** Side effects and services of the server, swappable in tests (`{ logger: silentLogger }`). */
 export interface ServerEffects {
@@ -95,8 +97,13 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   const scheduler =
     store && runner && effects.schedules !== false ? createScheduler({ store, runner, logger }) : undefined;
   if (scheduler) {
-    void scheduler
-      .sync()
+    // Schedules declared in lakebook.config.ts are stored first, so they run like the others.
+    void loadProjectConfig(config.root)
+      .then((project) => syncConfigSchedules(store!, project.schedules, logger))
+      .catch((error: unknown) =>
+        logger.error({ err: error }, "schedules of the project config could not be stored"),
+      )
+      .then(() => scheduler.sync())
       .catch((error: unknown) => logger.error({ err: error }, "schedules could not be read"));
   }
   if (store) {

@@ -198,3 +198,11 @@ export function parseTrustProxy(value: string): TrustProxy {
   }
   return entries;
 }
+
+/**
+ * Whether this process runs in a strict build (`lakebook build --strict` sets LAKEBOOK_STRICT=1
+ * for its loaders): data whose newest version failed its quality checks fails the loader.
+ */
+export function strictFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.LAKEBOOK_STRICT === "1";
+}

@@ -1,26 +1,8 @@
 import type { NextFunction, Request, Response } from "express";
-import { HttpError, isLakebookError } from "../../src/errors.ts";
+import { HttpError, isLakebookError, statusOfCode } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
 import { requestIdOf } from "./requestId.ts";
-
-/** HTTP status for each `LakebookError` code that can reach a response. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  CONFIG: 500,
-  STORAGE: 500,
-  VERSION_CONFLICT: 409,
-  DATA: 422,
-  QUALITY: 422,
-  SOURCE: 502,
-  BUILD: 500,
-  CLI: 500,
-  CONFLICT: 409,
-  NOT_FOUND: 404,
-  INVALID_NAME: 400,
-  NOTHING_TO_ROLL_BACK: 409,
-  STORE_LOCKED: 503,
-  STORE_UNAVAILABLE: 503,
-};
 
 /** Seconds a client should wait before retrying a request the record store's outage refused. */
 export const STORE_RETRY_AFTER_S = 5;
@@ -29,7 +11,7 @@ export const STORE_RETRY_AFTER_S = 5;
 export function describeError(error: unknown): { status: number; code: string; message: string } {
   if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message };
   if (isLakebookError(error)) {
-    const status = STATUS_BY_CODE[error.code] ?? 500;
+    const status = statusOfCode(error.code);
     // An outage is worth saying (it is temporary); its details (addresses) stay in the log.
     if (error.code === "STORE_UNAVAILABLE")
       return { status, code: error.code, message: "the record store is unavailable: try again shortly" };

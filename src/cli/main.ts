@@ -9,18 +9,23 @@ import { CliError, isLakebookError } from "../errors.ts";
 const USAGE = `Usage: lakebook <command> [options]
 
 Commands:
+  new <dir>            scaffold a working project in <dir> (then: npm install && npm run demo)
   demo                 ingest the bundled market data, build the site and serve it
   build                run the loaders and build the notebooks into a new published version
   preview              live-reloading preview of the notebooks (with the lake at /lake)
   serve                serve the published site and the curated lake
-  pipeline             run the demo market pipeline (landing -> raw -> staging -> curated)
+  run [selection]      run the project's sources and models in dependency order, e.g.
+                       'run', 'run +curated.prices', 'run raw.quotes+' ('run --help')
+  ls                   the project's sources, models, datasets and pages, with their upstream,
+                       downstream, versions, last runs and quality (also 'dag'; --json)
+  pipeline             run the whole project (same as 'run')
   validate <zone>/<dataset>
                        run the dataset's quality suite (quality/<zone>.<dataset>.yaml) on its
                        current version (--version <n> for another), store and print the result;
                        exits 1 when a 'fail' expectation fails (--json for machines)
   ingest <file> --source <s> --dataset <d> (--columns <list> | --spec <file.json>)
                        land a CSV file and parse it into a new raw version (rejects keep line numbers)
-  promote <pipeline>   run a named pipeline's promotion steps (e.g. market: raw -> staging -> curated)
+  promote [selection]  run the selected models (all by default) without running sources
   lake ls|show|history|gc|archive|restore
                        the lake's catalog, versions and lineage; gc of orphaned files (dry-run
                        unless --apply); archive old versions and restore them ('lake --help')
@@ -51,7 +56,18 @@ interface CommandOptions {
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
 /** Commands that parse every argument after their name themselves (their own options, --help). */
-const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret"]);
+const OWN_OPTIONS = new Set([
+  "ingest",
+  "promote",
+  "lake",
+  "user",
+  "publish",
+  "secret",
+  "run",
+  "ls",
+  "dag",
+  "new",
+]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -61,6 +77,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   preview: async () => (await import("./commands/preview.ts")).preview,
   serve: async () => (await import("./commands/serve.ts")).serve,
   pipeline: async () => (await import("./commands/pipeline.ts")).pipeline,
+  run: async () => (await import("./commands/run.ts")).run,
+  ls: async () => (await import("./commands/ls.ts")).ls,
+  new: async () => (await import("./commands/new.ts")).newProject,
+  dag: async () => (await import("./commands/ls.ts")).ls,
   validate: async () => (await import("./commands/validate.ts")).validate,
   ingest: async () => (await import("./commands/ingest.ts")).ingest,
   promote: async () => (await import("./commands/promote.ts")).promote,

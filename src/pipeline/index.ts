@@ -25,3 +25,7 @@ export {
 export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
 export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
 export { parseColumnList, normalizeCsvSpec, normalizeColumnType, normalizeDelimiter } from "./csvSpec.ts";
+export { ingestJson, ingestRows, type JsonIngestSpec } from "./jsonIngest.ts";
+export { ingestParquet, type ParquetIngestSpec } from "./parquetIngest.ts";
+export { ingestLanding, type RawLoader } from "./rawIngest.ts";
+export { documentRecords, ndjsonRecords, type JsonRecord } from "./jsonRecords.ts";

@@ -49,7 +49,10 @@ export async function readSnapshot(
     options.version === undefined
       ? await maybeHead(lake.storage, zone, dataset)
       : await readManifest(lake.storage, zone, dataset, options.version);
-  if (!manifest) throw new DataError(`${zone}/${dataset} has no version yet: run its pipeline first`);
+  if (!manifest)
+    throw new DataError(
+      `${zone}/${dataset} has no version yet: run \`lakebook run +${zone}.${dataset}\` first`,
+    );
   const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
   const rows = await withDb((db) => db.all(`SELECT * FROM ${parquetRelation(paths)}`), {
     access: { files: paths },

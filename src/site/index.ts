@@ -38,3 +38,4 @@ export {
   writePageAccess,
   type PageAccessRule,
 } from "./pageAccess.ts";
+export { publishBuild, rollback, curatedVersions, type PublishEffects } from "./recordedBuild.ts";

@@ -6,7 +6,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { vegaDataPath } from "../helpers/market.ts";
 import { type CliRun, runLakebook } from "../helpers/cli.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
     ]);
     expect(run, run.stderr).toMatchObject({ code: 0 });
   }
-  const promoted = await lakebook(lakeDir, ["promote", "market", "--json"]);
+  const promoted = await lakebook(lakeDir, ["promote", "--json"]);
   expect(promoted.code, promoted.stderr).toBe(0);
   expect(JSON.parse(promoted.stdout).steps).toMatchObject([
     { zone: "staging", dataset: "prices", version: 1, created: true },
@@ -174,7 +174,7 @@ describe("lakebook ingest", () => {
 });
 
 describe("lakebook promote and lake", () => {
-  it("promotes the market pipeline and describes the curated version with its lineage", async () => {
+  it("promotes the project's models and describes the curated version with its lineage", async () => {
     const lakeDir = await marketLake();
     const ls = JSON.parse((await lakebook(lakeDir, ["lake", "ls", "--json"])).stdout);
     expect(ls.datasets.map((d: { zone: string; dataset: string }) => `${d.zone}/${d.dataset}`)).toEqual([
@@ -196,7 +196,7 @@ describe("lakebook promote and lake", () => {
       "stocks.csv",
       "sp500.csv",
     ]);
-    const again = await lakebook(lakeDir, ["promote", "market"]);
+    const again = await lakebook(lakeDir, ["promote"]);
     expect(again.stdout).toMatch(
       /^staging\/prices v1: 683 rows, [\d.]+ KiB \(unchanged\)\ncurated\/prices v1: 683 rows, [\d.]+ KiB \(unchanged\)\n$/,
     );
@@ -237,7 +237,7 @@ describe("lakebook promote and lake", () => {
       "--columns",
       STOCK_COLUMNS,
     ]);
-    expect((await lakebook(lakeDir, ["promote", "market"])).code).toBe(0);
+    expect((await lakebook(lakeDir, ["promote"])).code).toBe(0);
     const archived = await lakebook(lakeDir, [
       "lake",
       "archive",

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { vegaDataPath } from "../helpers/market.ts";
 import { collectGarbage, createLake, listVersionNumbers, readManifest } from "../../src/lake/index.ts";
 import { parquetRelation, withDb } from "../../src/pipeline/index.ts";
 import { qualityHistory } from "../../src/quality/index.ts";

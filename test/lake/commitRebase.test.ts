@@ -5,7 +5,10 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MARKET_STEPS, STOCKS, runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { marketSteps, runMarketPipeline, stocksSpec } from "../helpers/market.ts";
+
+const STOCKS = await stocksSpec();
+const MARKET_STEPS = await marketSteps();
 import { VersionConflictError } from "../../src/errors.ts";
 import {
   type Lake,

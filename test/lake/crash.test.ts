@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import {
   type Lake,
   type VersionedZone,

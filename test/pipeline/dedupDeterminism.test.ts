@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import { type Lake, createLake, maybeHead } from "../../src/lake/index.ts";
 import { parquetRelation, withDb } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";

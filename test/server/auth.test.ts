@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken } from "../../server/auth/accessControl.ts";
-import { seal } from "../../server/auth/secretBox.ts";
-import { createTotpSeed, totpCode } from "../../server/auth/totp.ts";
+import { createTotpSeed, seal, totpCode } from "../../src/auth/index.ts";
 import { ROUTES } from "../../server/api/routes.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import { silentLogger } from "../../src/logger.ts";

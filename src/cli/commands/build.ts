@@ -2,7 +2,7 @@ import { configFromEnv } from "../../config.ts";
 import { createLogger } from "../../logger.ts";
 import { isLakebookError } from "../../errors.ts";
 import { openStore } from "../../store/index.ts";
-import { publishBuild } from "../../../server/publish.ts";
+import { publishBuild } from "../../site/index.ts";
 
 export async function build(options: { strict?: boolean } = {}): Promise<void> {
   // Loaders run as child processes and inherit the environment: LAKEBOOK_STRICT=1 makes a loader

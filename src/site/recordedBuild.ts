@@ -6,20 +6,13 @@
  * checked build). Rollback switches `current` to the newest kept build older than the live one.
  */
 import { randomBytes } from "node:crypto";
-import type { Config } from "../src/config.ts";
-import { LakebookError } from "../src/errors.ts";
-import { createLake, listHeads } from "../src/lake/index.ts";
-import { silentLogger, type Logger } from "../src/logger.ts";
-import {
-  buildSite,
-  createBuildId,
-  listBuilds,
-  maybeCurrentBuild,
-  switchCurrent,
-  type BuildSiteOptions,
-  type BuildSiteResult,
-} from "../src/site/index.ts";
-import { keepLeased, type Store } from "../src/store/index.ts";
+import type { Config } from "../config.ts";
+import { LakebookError } from "../errors.ts";
+import { createLake, listHeads } from "../lake/index.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import { type BuildSiteOptions, type BuildSiteResult, buildSite } from "./build.ts";
+import { createBuildId, listBuilds, maybeCurrentBuild, switchCurrent } from "./publish.ts";
+import { keepLeased, type Store } from "../store/index.ts";
 
 export interface PublishEffects {
   readonly logger?: Logger;
