@@ -159,7 +159,7 @@ describe("commits rebase on other writers' versions", () => {
     await runMarketPipeline(lake, { suitesDir: await tempDir() });
     const step = {
       ...(MARKET_STEPS[1] as PromotionStep),
-      sql: "SELECT ticker, date, close FROM prices WHERE ticker <> 'SPX'",
+      sql: `SELECT ticker, date, close FROM "staging.prices" WHERE ticker <> 'SPX'`,
     };
     let competitors = 4;
     const { storage, stored } = intercepting(lake.storage, async () => {
