@@ -19,6 +19,7 @@ import {
   assertLakeIntact,
   assertShowVerifies,
   faultSeed,
+  killDelay,
   killIngestScenario,
   lakeEnv,
   report,
@@ -94,7 +95,8 @@ describe("kill -9 at random moments", () => {
     await ingest(secondCsv, "vega_stocks", STOCK_COLUMNS);
 
     for (let k = 0; k < KILLS; k++) {
-      const delay = Math.round(150 + random() * first.ms * 1.2);
+      // The window is the first promotion's time; this one reads twice the raw rows, so it runs longer.
+      const delay = killDelay(k, KILLS, first.ms, random);
       const run = await runChild(["promote", "market"], { env, killAfterMs: delay });
       const staging = await listVersionNumbers(lake.storage, "staging", "prices");
       const curated = await listVersionNumbers(lake.storage, "curated", "prices");

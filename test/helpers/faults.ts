@@ -138,6 +138,14 @@ export async function assertShowVerifies(env: NodeJS.ProcessEnv, ref: string): P
   expect(JSON.parse(run.stdout).problems).toEqual([]);
 }
 
+/**
+ * The moment of the k-th of `kills` kills within a window of `windowMs`: one random point in each
+ * of `kills` equal slices, so the kills cover start-up, the work and the commit, not by chance.
+ */
+export function killDelay(k: number, kills: number, windowMs: number, random: () => number): number {
+  return Math.round(150 + ((k + random()) / kills) * windowMs);
+}
+
 /** A line in the fault report: what was done and what was checked. */
 export function report(line: string): void {
   process.stdout.write(`[faults] ${line}\n`);
@@ -174,7 +182,7 @@ export async function killIngestScenario(options: {
   const previousRows =
     before.length > 0 ? (await readManifest(lake.storage, "raw", "quotes", before.at(-1)!)).rowCount : 0;
   for (let k = 0; k < options.kills; k++) {
-    const delay = Math.round(150 + options.random() * options.maxDelayMs);
+    const delay = killDelay(k, options.kills, options.maxDelayMs, options.random);
     const run = await runChild(args, { env, killAfterMs: delay });
     const versions = await listVersionNumbers(lake.storage, "raw", "quotes");
     const head = versions.at(-1);
