@@ -207,4 +207,21 @@ describe("project sources reach raw with exact types and rejects with line numbe
       _line: "1",
     });
   });
+
+  it("browser: the rendered table's rows, as landed, reach raw typed", async () => {
+    const { rows, types } = await runOne(
+      {
+        "sources/latest.ts": source({
+          kind: "browser",
+          urls: [`${site.origin}/live.html`],
+          extract: { table: "#latest", jsonUrlIncludes: "/api/readings" },
+          columns: "station:VARCHAR,date:DATE,level_m:DECIMAL(8,2)",
+        }),
+      },
+      "raw.latest",
+    );
+    expect(types).toMatchObject({ station: "VARCHAR", date: "DATE", level_m: "DECIMAL(8,2)" });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows[0]).toMatchObject({ station: "LB-001", date: "2024-06-01", level_m: "372.04", _line: "1" });
+  });
 });

@@ -94,6 +94,16 @@ describe("schedules from the project config", () => {
       );
       await db.store.updateSchedule(scheduleId, { enabled: false });
       await Promise.all(servers.map((s) => s.scheduler!.sync()));
+      // A run of any selection, as the API starts one: each step is a line of the run's log.
+      const manual = (await servers[0]!.runner!.trigger({ job: "run:raw.quotes+" }))!;
+      expect(await servers[0]!.runner!.settled(manual.id)).toMatchObject({ status: "succeeded" });
+      const log = (await db.store.listRunLogs(manual.id)).map((line) => line.message);
+      expect(log).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^raw\.quotes v1 \(1 rows\) unchanged$/),
+          expect.stringMatching(/^staging\.quotes v1 \(1 rows\) unchanged$/),
+        ]),
+      );
     } finally {
       await Promise.all(servers.map((s) => s.shutdown(30_000)));
     }
