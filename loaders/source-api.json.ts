@@ -4,6 +4,9 @@ import { configFromEnv } from "../src/config.ts";
 import { createLake } from "../src/lake/index.ts";
 import { runApiSource, sampleSourcesDir, startSampleSite } from "../src/sources/index.ts";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const site = await startSampleSite(sampleSourcesDir(config.root));
 try {

@@ -5,6 +5,9 @@ import { configFromEnv } from "../src/config.ts";
 import { createLake } from "../src/lake/index.ts";
 import { launchChromium, runBrowserSource, sampleSourcesDir, startSampleSite } from "../src/sources/index.ts";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const browser = await launchChromium().catch((error: Error) => error);
 if (browser instanceof Error) {

@@ -6,6 +6,9 @@ import { createLake } from "../src/lake/index.ts";
 import { parquetRelation, withDb } from "../src/pipeline/index.ts";
 import { runPostgresSource } from "../src/sources/index.ts";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const lake = createLake(config);
 const connectionString = config.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/test";

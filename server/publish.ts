@@ -17,12 +17,15 @@ import {
   switchCurrent,
   type BuildSiteOptions,
   type BuildSiteResult,
+  type ProgressListener,
 } from "../src/site/index.ts";
 import type { Store } from "../src/store/index.ts";
 
 export interface PublishEffects {
   readonly logger?: Logger;
   readonly runId?: string | null;
+  /** Each build step as it happens (the CLI prints it, a build run logs it). */
+  readonly onProgress?: ProgressListener;
   /** Called with the build's duration and outcome (metrics). */
   readonly onFinished?: (result: { status: "succeeded" | "failed"; durationMs: number }) => void;
 }
@@ -47,7 +50,16 @@ export async function publishBuild(
   await store?.startBuild({ id, runId: effects.runId ?? null, startedAt });
   const started = performance.now();
   try {
-    const result = await buildSite(config, { logger, now: () => startedAt, random: () => random }, options);
+    const result = await buildSite(
+      config,
+      {
+        logger,
+        now: () => startedAt,
+        random: () => random,
+        ...(effects.onProgress && { onProgress: effects.onProgress }),
+      },
+      options,
+    );
     await store?.finishBuild(id, {
       status: "succeeded",
       finishedAt: new Date(),
