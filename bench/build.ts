@@ -14,7 +14,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { normalizeConfig } from "../src/config.ts";
-import { refreshDemoData } from "../src/demo/refresh.ts";
+import { loadProject, runProject } from "../src/project/index.ts";
 import { createLake } from "../src/lake/index.ts";
 import { buildSite, formatProgress, type BuildProgress } from "../src/site/index.ts";
 
@@ -38,7 +38,8 @@ async function timedBuild(label: string): Promise<number> {
 
 try {
   console.log(`bench:build on ${root} (lake and site in ${scratch})`);
-  await refreshDemoData(createLake(config));
+  // The data first, as `lakebook demo` does (`lakebook run`): builds only read it.
+  await runProject(await loadProject(root), { lake: createLake(config), config });
   await rm(join(config.notebooksDir, ".observablehq", "cache"), { recursive: true, force: true });
   const cold = await timedBuild("cold build (empty Framework cache)");
   const warm: number[] = [];

@@ -52,3 +52,4 @@ export {
   writePageAccess,
   type PageAccessRule,
 } from "./pageAccess.ts";
+export { publishBuild, rollback, curatedVersions, type PublishEffects } from "./recordedBuild.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeConfig } from "../../src/config.ts";
-import { runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import { createLake } from "../../src/lake/index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { linkLoaders, vendorNpmCache } from "../../src/site/index.ts";

@@ -3,7 +3,7 @@ import { createLogger } from "../../logger.ts";
 import { isLakebookError } from "../../errors.ts";
 import { formatProgress, type BuildProgress } from "../../site/index.ts";
 import { openStore } from "../../store/index.ts";
-import { publishBuild } from "../../../server/publish.ts";
+import { publishBuild } from "../../site/index.ts";
 
 export interface BuildCommandOptions {
   strict?: boolean;
