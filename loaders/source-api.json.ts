@@ -2,6 +2,9 @@
 // a rebuild with unchanged data gets 304s and lands nothing new.
 import { configFromEnv, createLake, runApiSource, sampleSourcesDir, startSampleSite } from "lakebook";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const site = await startSampleSite(sampleSourcesDir(config.root));
 try {

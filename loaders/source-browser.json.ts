@@ -10,6 +10,9 @@ import {
   startSampleSite,
 } from "lakebook";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const browser = await launchChromium().catch((error: Error) => error);
 if (browser instanceof Error) {

@@ -2,6 +2,9 @@
 // declarative table selector and landed (robots.txt respected).
 import { configFromEnv, createLake, runHtmlSource, sampleSourcesDir, startSampleSite } from "lakebook";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const site = await startSampleSite(sampleSourcesDir(config.root));
 try {

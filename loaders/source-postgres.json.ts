@@ -3,6 +3,9 @@
 // When PostgreSQL is not reachable the page says so instead of failing the build.
 import { configFromEnv, createLake, parquetRelation, runPostgresSource, withDb } from "lakebook";
 
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
+
 const config = configFromEnv();
 const lake = createLake(config);
 const connectionString = config.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -12,7 +12,13 @@ import { createLake } from "../../src/lake/index.ts";
 import { REDACTED_PATHS, type Logger } from "../../src/logger.ts";
 import { loadProject, parseJob, runProject } from "../../src/project/index.ts";
 import type { Store } from "../../src/store/index.ts";
-import { publishBuild, type PublishEffects } from "../../src/site/index.ts";
+import {
+  formatProgress,
+  publishBuild,
+  type BuildPhase,
+  type ProgressListener,
+  type PublishEffects,
+} from "../../src/site/index.ts";
 import type { Job, JobContext } from "./runner.ts";
 
 const LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
@@ -48,6 +54,28 @@ export function runLogger(context: JobContext): Logger {
     },
   });
   return pino({ level: "info", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, sink);
+}
+
+/** Phase -> the share of a build done when it ends; loaders fill the stretch before "pages". */
+const PHASE_DONE: Readonly<Record<BuildPhase, number>> = {
+  prepare: 0.05,
+  vendor: 0.15,
+  pages: 0.85,
+  check: 0.95,
+  publish: 1,
+};
+
+/** A build's steps as run log lines and progress, as they happen (the Runs page streams both). */
+export function buildProgressReporter(context: JobContext): ProgressListener {
+  let done = 0;
+  let loaders = 0;
+  return (event) => {
+    context.log(event.kind === "loader" && event.status === "error" ? "warn" : "info", formatProgress(event));
+    if (event.kind === "phase") done = PHASE_DONE[event.phase];
+    else if (event.kind === "loader") done = Math.min(0.8, PHASE_DONE.vendor + 0.05 * ++loaders);
+    else return;
+    context.progress(done);
+  };
 }
 
 /** Runs a project selection as (part of) a job, one log line per step; throws when a step failed. */
@@ -87,6 +115,7 @@ export function defaultJobs(
     const result = await publishBuild(config, store, {
       logger: runLogger(context),
       runId: context.run.id,
+      onProgress: buildProgressReporter(context),
       ...(onBuildFinished && { onFinished: onBuildFinished }),
     });
     context.log("info", `published build ${result.buildId} in ${result.durationMs} ms`);

@@ -41,6 +41,10 @@ Options:
   --port <n>           port for serve, preview and demo (default 3000, env PORT)
   --host <name>        interface to listen on (default 127.0.0.1, env HOST)
   --strict             build: fail when a report's data failed its quality checks
+  --refresh [loader]   build: rerun every data loader, or the named one (repeatable); otherwise a
+                       cached loader output is reused while its code, the dataset versions it
+                       read and its maxAge say it is current
+  --json               build and others: machine-readable output (build: one JSON line per step)
   -h, --help           show this help
 `;
 
@@ -52,6 +56,8 @@ interface CommandOptions {
   version?: string;
   json?: boolean;
   strict?: boolean;
+  /** `true`: rerun every loader; names: rerun those. */
+  refresh?: true | string[];
 }
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
@@ -100,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: withRefreshValues(argv),
       allowPositionals: true,
       options: {
         port: { type: "string" },
@@ -108,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
         version: { type: "string" },
         json: { type: "boolean" },
         strict: { type: "boolean" },
+        refresh: { type: "string", multiple: true },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -128,11 +135,24 @@ export async function main(argv: string[]): Promise<number> {
       version: values.version,
       json: values.json,
       strict: values.strict,
+      ...(values.refresh && { refresh: values.refresh.includes(ALL_LOADERS) ? true : values.refresh }),
     });
     return 0;
   } catch (error) {
     return report(error);
   }
+}
+
+const ALL_LOADERS = "*";
+
+/** A bare `--refresh` (last, or before another option) means every loader. */
+function withRefreshValues(argv: readonly string[]): string[] {
+  return argv.map((arg, index) => {
+    const next = argv[index + 1];
+    return arg === "--refresh" && (next === undefined || next.startsWith("-"))
+      ? `--refresh=${ALL_LOADERS}`
+      : arg;
+  });
 }
 
 function parsePort(value: string | undefined): number | undefined {

@@ -70,3 +70,12 @@ export {
   type GcOptions,
   type GcResult,
 } from "./gc.ts";
+export {
+  LOADER_READS_ENV,
+  listingOf,
+  readRecordedReads,
+  recordingReads,
+  recordDatasetRead,
+  type DatasetRead,
+  type RecordedRead,
+} from "./readRecord.ts";

@@ -4,7 +4,7 @@
  * never show data and a "data as of" stamp that disagree.
  */
 import { DataError } from "../errors.ts";
-import { type Lake, type Manifest, maybeHead, readManifest } from "../lake/index.ts";
+import { type Lake, type Manifest, maybeHead, readManifest, recordDatasetRead } from "../lake/index.ts";
 import type { VersionedZone } from "../lake/index.ts";
 import { withDb } from "./duckdb.ts";
 import { parquetRelation } from "./parquetFile.ts";
@@ -53,6 +53,8 @@ export async function readSnapshot(
     throw new DataError(
       `${zone}/${dataset} has no version yet: run \`lakebook run +${zone}.${dataset}\` first`,
     );
+  // A loader's output is reused only while the versions it read stay current (loaderCache.ts).
+  recordDatasetRead(manifest);
   const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
   const rows = await withDb((db) => db.all(`SELECT * FROM ${parquetRelation(paths)}`), {
     access: { files: paths },

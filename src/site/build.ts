@@ -1,9 +1,9 @@
 /**
  * `buildSite`: one offline Framework build of the notebooks, published atomically.
  *
- * 1. links `notebooks/data` to the loaders, clears cached loader outputs so every loader reruns
- *    (with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`), and
- *    vendors the npm cache (vendor.ts);
+ * 1. links `notebooks/data` to the loaders, decides per cached loader output whether to reuse it
+ *    or rerun its loader (loaderCache.ts: the loader's code, the dataset versions it read, its
+ *    maximum age), and vendors the npm cache (vendor.ts);
  * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
  *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
  * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any,
@@ -13,12 +13,29 @@
  * Any failure leaves `current` as it was and removes the partial folder. Builds in one process
  * run one at a time: Framework keeps process-wide caches and the guard patches `fetch`.
  */
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { BuildError, isLakebookError } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
-import { loadFramework, readFrameworkSpec, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
+import { createLake, LOADER_READS_ENV, readRecordedReads } from "../lake/index.ts";
+import {
+  parseFrameworkLine,
+  type BuildPhase,
+  type BuildProgress,
+  type ProgressListener,
+} from "./buildProgress.ts";
+import {
+  loadFramework,
+  readFrameworkSpec,
+  type FrameworkConfig,
+  type FrameworkLoaderResolver,
+  type FrameworkLogger,
+  type FrameworkOutput,
+} from "./framework.ts";
+import { planLoaders, recordLoaderRuns, type LoaderDecision } from "./loaderCache.ts";
+import { observeLoaderRuns } from "./loaderRuns.ts";
 import { linkLoaders } from "./loaders.ts";
 import { writePageAccess } from "./pageAccess.ts";
 import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
@@ -31,7 +48,7 @@ import {
   pruneBuilds,
   switchCurrent,
 } from "./publish.ts";
-import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage } from "./vendor.ts";
+import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage, type VendorResult } from "./vendor.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -40,6 +57,8 @@ export interface BuildSiteEffects {
   readonly now: () => Date;
   /** Random suffix of the build id (6 hex digits). */
   readonly random?: () => string;
+  /** Receives each phase, loader decision and result and the page count as they happen. */
+  readonly onProgress?: ProgressListener;
 }
 
 export interface BuildSiteOptions {
@@ -48,11 +67,11 @@ export interface BuildSiteOptions {
   /** Override the vendored package list (tests). */
   readonly packages?: readonly VendoredPackage[];
   /**
-   * Rerun every data loader (default true). Framework reuses a loader's cached output for as long
-   * as the loader file itself is unchanged, which would republish old data on a scheduled
-   * rebuild; false keeps that reuse (faster, for layout-only rebuilds).
+   * Loaders to rerun whatever the cache says: `true` for all, or names (an output such as
+   * `data/market.json`, a loader file, or a base name such as `market`). Otherwise each cached
+   * output is reused only while its inputs are unchanged (loaderCache.ts).
    */
-  readonly freshData?: boolean;
+  readonly refresh?: boolean | readonly string[];
 }
 
 export interface BuildSiteResult {
@@ -64,6 +83,8 @@ export interface BuildSiteResult {
   /** Builds removed by pruning. */
   readonly pruned: readonly string[];
   readonly durationMs: number;
+  /** Why each loader output was reused or rerun (also in the build's `.lakebook/loaders.json`). */
+  readonly loaders: readonly LoaderDecision[];
 }
 
 export const DEFAULT_KEEP_BUILDS = 5;
@@ -100,52 +121,130 @@ async function buildSiteNow(
   const partialDir = join(buildsDir, `${buildId}${PARTIAL_SUFFIX}`);
   const finalDir = join(buildsDir, buildId);
   const log = logger.child({ buildId });
+  const progress = (event: BuildProgress) => effects.onProgress?.(event);
+  let phaseStarted = performance.now();
+  const phaseDone = (phase: BuildPhase, detail?: string) => {
+    const at = performance.now();
+    progress({ kind: "phase", phase, durationMs: Math.round(at - phaseStarted), ...(detail && { detail }) });
+    phaseStarted = at;
+  };
 
   await linkLoaders(config);
-  if (options.freshData !== false) await clearLoaderOutputs(config.notebooksDir);
-  await vendorNpmCache(config.notebooksDir, {
+  const framework = await loadFramework();
+  const frameworkConfig = framework.normalizeConfig({
+    ...(await readFrameworkSpec(config.root)),
+    root: config.notebooksDir,
+    output: partialDir,
+  });
+  const resolver = new framework.LoaderResolver({
+    root: config.notebooksDir,
+    interpreters: frameworkConfig.interpreters,
+  });
+  const ranAt = now();
+  const decisions = await planLoaders({
+    notebooksDir: config.notebooksDir,
+    projectRoot: config.root,
+    resolver,
+    lake: createLake(config),
+    ...(options.refresh !== undefined && { refresh: options.refresh }),
+    now: () => ranAt,
+  });
+  for (const decision of decisions) progress({ kind: "decision", ...decision });
+  const reused = decisions.filter((d) => d.action === "reuse").length;
+  phaseDone("prepare", `${reused} of ${decisions.length} cached loader outputs reused`);
+  const vendored = await vendorNpmCache(config.notebooksDir, {
     logger: log,
     ...(options.packages && { packages: options.packages }),
   });
+  phaseDone("vendor", describeVendored(vendored));
   await mkdir(partialDir, { recursive: true });
+  const readsDir = await mkdtemp(join(tmpdir(), "lakebook-reads-"));
+  const ran = new Map<string, LoaderDecision>();
   try {
     await runFramework(
       config,
-      partialDir,
+      frameworkConfig,
+      readsDir,
       log,
       (options.packages ?? VENDORED_PACKAGES).map((p) => p.name),
+      (root) => new framework.LoaderResolver({ root, interpreters: frameworkConfig.interpreters }),
+      (event) => {
+        if (event.kind === "loader") {
+          const planned = decisions.find((d) => d.target === event.target);
+          ran.set(event.target, {
+            target: event.target,
+            action: "rerun",
+            reason: planned?.action === "rerun" ? planned.reason : "no cached output",
+          });
+        }
+        progress(event);
+      },
     );
+    await recordLoaderRuns({
+      notebooksDir: config.notebooksDir,
+      projectRoot: config.root,
+      resolver,
+      ran: [...ran.keys()],
+      reads: readRecordedReads(readsDir),
+      ranAt,
+    });
+    phaseDone("pages");
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
     const restricted = await writePageAccess(config.notebooksDir, partialDir);
     if (restricted.length > 0) log.info({ rules: restricted.length }, "page access rules from front matter");
+    phaseDone("check");
+    await writeLoaderDecisions(partialDir, finalDecisions(decisions, ran));
     await rename(partialDir, finalDir);
   } catch (error) {
     await rm(partialDir, { recursive: true, force: true });
     throw error;
+  } finally {
+    await rm(readsDir, { recursive: true, force: true });
   }
   const previous = await maybeCurrentBuild(config.siteDir);
   await switchCurrent(config.siteDir, buildId);
   const pruned = await pruneBuilds(config.siteDir, keep, { now: now() });
+  phaseDone("publish");
   const durationMs = Math.round(performance.now() - started);
+  const loaders = finalDecisions(decisions, ran);
   log.info({ dir: finalDir, previous, pruned, durationMs }, "site built and published");
-  return { buildId, dir: finalDir, previous, pruned, durationMs };
+  return { buildId, dir: finalDir, previous, pruned, durationMs, loaders };
+}
+
+/** Planned decisions, plus the loaders Framework ran without a cached output to decide on. */
+function finalDecisions(
+  planned: readonly LoaderDecision[],
+  ran: ReadonlyMap<string, LoaderDecision>,
+): LoaderDecision[] {
+  const byTarget = new Map(planned.map((decision) => [decision.target, decision]));
+  for (const [target, decision] of ran) if (!byTarget.has(target)) byTarget.set(target, decision);
+  return [...byTarget.values()].sort((a, b) => a.target.localeCompare(b.target));
+}
+
+/** The decisions travel with the build, as its access rules do (never served: `.lakebook/`). */
+async function writeLoaderDecisions(buildDir: string, decisions: readonly LoaderDecision[]): Promise<void> {
+  await mkdir(join(buildDir, ".lakebook"), { recursive: true });
+  await writeFile(join(buildDir, ".lakebook", "loaders.json"), JSON.stringify(decisions, null, 2) + "\n");
+}
+
+function describeVendored(result: VendorResult): string {
+  const built = result.packages.filter((p) => p.status === "built").length;
+  return `${result.packages.length} npm packages (${built} bundled, ${result.packages.length - built} cached)`;
 }
 
 async function runFramework(
   config: Config,
-  outputDir: string,
+  frameworkConfig: FrameworkConfig,
+  readsDir: string,
   logger: Logger,
   vendored: readonly string[],
+  createResolver: (root: string) => FrameworkLoaderResolver,
+  onProgress: ProgressListener,
 ): Promise<void> {
   const framework = await loadFramework();
-  const spec = await readFrameworkSpec(config.root);
-  const frameworkConfig = framework.normalizeConfig({
-    ...spec,
-    root: config.notebooksDir,
-    output: outputDir,
-  });
-  const output = new LineOutput(logger);
+  const outputDir = frameworkConfig.output;
+  const output = new LineOutput(logger, onProgress);
   // Framework often starts a line on `output` and ends it with `logger.log`.
   const frameworkLogger: FrameworkLogger = {
     log: (...args) => output.endLine(plain(args)),
@@ -163,7 +262,8 @@ async function runFramework(
   // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
   effects.prepare = async () => {};
   const guard = guardFrameworkDownloads(() => output.step);
-  const restoreEnvironment = setLoaderEnvironment(config);
+  const restoreEnvironment = setLoaderEnvironment(config, readsDir);
+  const stopObserving = observeLoaderRuns(createResolver, (run) => onProgress({ kind: "loader", ...run }));
   try {
     await framework.build({ config: frameworkConfig }, effects);
   } catch (error) {
@@ -191,6 +291,7 @@ async function runFramework(
       cause: error,
     });
   } finally {
+    stopObserving();
     restoreEnvironment();
     guard.release();
   }
@@ -204,11 +305,13 @@ async function runFramework(
  * they must see the one this build was given, not whatever the parent process started with.
  * Builds are serialized, so the temporary change cannot leak into another build.
  */
-function setLoaderEnvironment(config: Config): () => void {
+function setLoaderEnvironment(config: Config, readsDir: string): () => void {
   const values: Record<string, string> = {
     LAKEBOOK_ROOT: config.root,
     LAKEBOOK_LAKE_DIR: config.lakeDir,
     LAKEBOOK_SITE_DIR: config.siteDir,
+    // Loaders note the dataset versions they read there, for the loader cache.
+    [LOADER_READS_ENV]: readsDir,
   };
   const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);
@@ -218,19 +321,6 @@ function setLoaderEnvironment(config: Config): () => void {
       else process.env[key] = value;
     }
   };
-}
-
-/**
- * Removes cached loader outputs: everything in Framework's cache except its own `_`-prefixed
- * folders (`_npm`, `_observablehq`, `_duckdb`, `_lakebook`, ...) and files.
- */
-async function clearLoaderOutputs(notebooksDir: string): Promise<void> {
-  const cacheDir = join(notebooksDir, ".observablehq", "cache");
-  const entries = await readdir(cacheDir).catch(() => [] as string[]);
-  for (const entry of entries) {
-    if (entry.startsWith("_") || entry.startsWith(".")) continue;
-    await rm(join(cacheDir, entry), { recursive: true, force: true });
-  }
 }
 
 function offOriginError(references: readonly OffOriginReference[]): BuildError {
@@ -253,7 +343,10 @@ function describeStep(step: string): string {
 /** Framework's progress output, logged a line at a time; `current` is the unfinished line. */
 class LineOutput implements FrameworkOutput {
   current = "";
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly onProgress: ProgressListener,
+  ) {}
   /** The last complete line, for errors raised after Framework reported the failing step. */
   last = "";
   write(text: string): void {
@@ -263,6 +356,8 @@ class LineOutput implements FrameworkOutput {
       if (!line.trim()) continue;
       this.last = line;
       this.logger.debug(line);
+      const event = parseFrameworkLine(line);
+      if (event) this.onProgress(event);
     }
   }
   /** The running step, or the one that just ended. */

@@ -12,6 +12,8 @@ import { pathToFileURL } from "node:url";
 export interface FrameworkConfig {
   readonly root: string;
   readonly output: string;
+  /** File extension -> command (`.ts` -> `["tsx"]`), for the LoaderResolver. */
+  readonly interpreters?: unknown;
 }
 
 /** The output side of Framework's build effects (its `effects.output` and `effects.logger`). */
@@ -31,7 +33,23 @@ export interface FrameworkBuildEffects {
   output: FrameworkOutput;
 }
 
+/** A data loader as Framework's LoaderResolver finds it for a served path. */
+export interface FrameworkLoader {
+  /** The loader's file relative to the Framework root, e.g. `data/market.json.ts`. */
+  readonly path: string;
+  /** The served file relative to the root, e.g. `data/market.json` (command loaders only). */
+  readonly targetPath?: string;
+  /** The command line after the interpreter (command loaders only): interpreter args, file, params. */
+  readonly args?: readonly string[];
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface FrameworkLoaderResolver {
+  find(path: string): FrameworkLoader | undefined;
+}
+
 interface FrameworkModules {
+  LoaderResolver: new (options: { root: string; interpreters: unknown }) => FrameworkLoaderResolver;
   build(context: { config: FrameworkConfig }, effects: FrameworkBuildEffects): Promise<void>;
   normalizeConfig(spec: Record<string, unknown>, defaultRoot?: string): FrameworkConfig;
   FileBuildEffects: new (
@@ -61,7 +79,9 @@ export function loadFramework(): Promise<FrameworkModules> {
       "build" | "FileBuildEffects"
     >;
     const { normalizeConfig } = (await import(configPath)) as Pick<FrameworkModules, "normalizeConfig">;
-    return { build, FileBuildEffects, normalizeConfig };
+    const loaderPath = `${dist}/loader.js`;
+    const { LoaderResolver } = (await import(loaderPath)) as Pick<FrameworkModules, "LoaderResolver">;
+    return { build, FileBuildEffects, normalizeConfig, LoaderResolver };
   })());
 }
 

@@ -10,6 +10,20 @@ export {
   type BuildSiteResult,
 } from "./build.ts";
 export { linkLoaders, LOADERS_LINK } from "./loaders.ts";
+export {
+  formatProgress,
+  parseFrameworkLine,
+  type BuildPhase,
+  type BuildProgress,
+  type ProgressListener,
+} from "./buildProgress.ts";
+export {
+  matchesLoader,
+  planLoaders,
+  recordLoaderRuns,
+  type LoaderDecision,
+  type LoaderRecord,
+} from "./loaderCache.ts";
 export { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
 export {
   BUILDS_DIR,

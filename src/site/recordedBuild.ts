@@ -11,12 +11,15 @@ import { LakebookError } from "../errors.ts";
 import { createLake, listHeads } from "../lake/index.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { type BuildSiteOptions, type BuildSiteResult, buildSite } from "./build.ts";
+import type { ProgressListener } from "./buildProgress.ts";
 import { createBuildId, listBuilds, maybeCurrentBuild, switchCurrent } from "./publish.ts";
 import { keepLeased, type Store } from "../store/index.ts";
 
 export interface PublishEffects {
   readonly logger?: Logger;
   readonly runId?: string | null;
+  /** Each build step as it happens (the CLI prints it, a build run logs it). */
+  readonly onProgress?: ProgressListener;
   /** The build record's lease, renewed while building (default DEFAULT_LEASE_MS). */
   readonly leaseMs?: number;
   /** Called with the build's duration and outcome (metrics). */
@@ -54,7 +57,16 @@ export async function publishBuild(
     : () => undefined;
   const started = performance.now();
   try {
-    const result = await buildSite(config, { logger, now: () => startedAt, random: () => random }, options);
+    const result = await buildSite(
+      config,
+      {
+        logger,
+        now: () => startedAt,
+        random: () => random,
+        ...(effects.onProgress && { onProgress: effects.onProgress }),
+      },
+      options,
+    );
     await store?.finishBuild(id, {
       status: "succeeded",
       finishedAt: new Date(),
