@@ -35,6 +35,9 @@ Commands:
 Options:
   --port <n>           port for serve, preview and demo (default 3000, env PORT)
   --host <name>        interface to listen on (default 127.0.0.1, env HOST)
+  --root <dir>         build, preview, serve: the project folder (default: the current one, env
+                       LAKEBOOK_ROOT). Any Observable Framework project works: build reads its
+                       observablehq.config.js and builds offline into its output (default dist/)
   --strict             build: fail when a report's data failed its quality checks
   -h, --help           show this help
 `;
@@ -47,6 +50,8 @@ interface CommandOptions {
   version?: string;
   json?: boolean;
   strict?: boolean;
+  /** Project root for build, preview and serve (resolved in projectRoot.ts). */
+  root?: string;
 }
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
@@ -88,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         version: { type: "string" },
         json: { type: "boolean" },
         strict: { type: "boolean" },
+        root: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -108,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       version: values.version,
       json: values.json,
       strict: values.strict,
+      root: values.root,
     });
     return 0;
   } catch (error) {

@@ -1,11 +1,11 @@
 /**
  * `buildSite`: one offline Framework build of the notebooks, published atomically.
  *
- * 1. links `notebooks/data` to the loaders, clears cached loader outputs so every loader reruns
- *    (with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`), and
- *    vendors the npm cache (vendor.ts);
- * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
- *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
+ * 1. links `notebooks/data` to the loaders and clears cached loader outputs so every loader reruns
+ *    (with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`);
+ * 2. runs Framework's build offline into `siteDir/builds/<buildId>.partial` (frameworkRun.ts):
+ *    npm imports are served from node_modules, a page importing a package that is not installed
+ *    fails with what to install;
  * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any,
  *    and writes the pages' access rules from their front matter (pageAccess.ts);
  * 4. renames the folder to `builds/<buildId>`, switches `current` to it (publish.ts) and prunes
@@ -16,12 +16,14 @@
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { BuildError, isLakebookError } from "../errors.ts";
+import { BuildError } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
-import { loadFramework, readFrameworkSpec, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
+import { selfHostedStylesheets } from "./fonts.ts";
+import { readFrameworkSpec } from "./framework.ts";
+import { runFrameworkBuild } from "./frameworkRun.ts";
+import { LAKEBOOK_ROOT } from "./localNpm.ts";
 import { linkLoaders } from "./loaders.ts";
 import { writePageAccess } from "./pageAccess.ts";
-import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
 import {
   BUILDS_DIR,
@@ -31,7 +33,6 @@ import {
   pruneBuilds,
   switchCurrent,
 } from "./publish.ts";
-import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage } from "./vendor.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -45,8 +46,6 @@ export interface BuildSiteEffects {
 export interface BuildSiteOptions {
   /** How many complete builds to keep, the current one always included (default 5). */
   readonly keep?: number;
-  /** Override the vendored package list (tests). */
-  readonly packages?: readonly VendoredPackage[];
   /**
    * Rerun every data loader (default true). Framework reuses a loader's cached output for as long
    * as the loader file itself is unchanged, which would republish old data on a scheduled
@@ -103,18 +102,9 @@ async function buildSiteNow(
 
   await linkLoaders(config);
   if (options.freshData !== false) await clearLoaderOutputs(config.notebooksDir);
-  await vendorNpmCache(config.notebooksDir, {
-    logger: log,
-    ...(options.packages && { packages: options.packages }),
-  });
   await mkdir(partialDir, { recursive: true });
   try {
-    await runFramework(
-      config,
-      partialDir,
-      log,
-      (options.packages ?? VENDORED_PACKAGES).map((p) => p.name),
-    );
+    await runFramework(config, partialDir, log);
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
     const restricted = await writePageAccess(config.notebooksDir, partialDir);
@@ -132,71 +122,20 @@ async function buildSiteNow(
   return { buildId, dir: finalDir, previous, pruned, durationMs };
 }
 
-async function runFramework(
-  config: Config,
-  outputDir: string,
-  logger: Logger,
-  vendored: readonly string[],
-): Promise<void> {
-  const framework = await loadFramework();
+async function runFramework(config: Config, outputDir: string, logger: Logger): Promise<void> {
   const spec = await readFrameworkSpec(config.root);
-  const frameworkConfig = framework.normalizeConfig({
-    ...spec,
-    root: config.notebooksDir,
-    output: outputDir,
-  });
-  const output = new LineOutput(logger);
-  // Framework often starts a line on `output` and ends it with `logger.log`.
-  const frameworkLogger: FrameworkLogger = {
-    log: (...args) => output.endLine(plain(args)),
-    warn: (...args) => logger.warn(plain(args)),
-    error: (...args) => logger.error(plain(args)),
-  };
-  const effects = new framework.FileBuildEffects(
-    outputDir,
-    join(config.notebooksDir, ".observablehq", "cache"),
-    {
-      logger: frameworkLogger,
-      output,
-    },
-  );
-  // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
-  effects.prepare = async () => {};
-  const guard = guardFrameworkDownloads(() => output.step);
   const restoreEnvironment = setLoaderEnvironment(config);
   try {
-    await framework.build({ config: frameworkConfig }, effects);
-  } catch (error) {
-    const [blocked] = guard.blocked;
-    if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored), { cause: error });
-    if (isLakebookError(error)) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    if (/no pages found/i.test(message)) {
-      throw new BuildError(
-        `no pages to build in ${config.notebooksDir}: add a Markdown page such as index.md`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const loader = /load (\S+) /.exec(output.step)?.[1];
-    if (/^loader (exited|skipped)/.test(message) && loader) {
-      throw new BuildError(
-        `the data loader for ${loader} failed (${message}): see its error output above, fix the loader or ` +
-          `its input, and build again; the published site is unchanged`,
-        { cause: error },
-      );
-    }
-    throw new BuildError(`Framework build failed ${describeStep(output.step)}: ${plain([message])}`, {
-      cause: error,
+    await runFrameworkBuild({
+      spec: { ...spec, globalStylesheets: selfHostedStylesheets(spec.globalStylesheets) },
+      root: config.notebooksDir,
+      outputDir,
+      searchRoots: [config.root, LAKEBOOK_ROOT],
+      logger,
     });
   } finally {
     restoreEnvironment();
-    guard.release();
   }
-  // Should Framework ever log a failed download and go on, the build is still broken.
-  const [blocked] = guard.blocked;
-  if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored));
 }
 
 /**
@@ -233,52 +172,17 @@ async function clearLoaderOutputs(notebooksDir: string): Promise<void> {
   }
 }
 
-function offOriginError(references: readonly OffOriginReference[]): BuildError {
+/** What to do about an off-origin reference, for the build errors of both kinds of project. */
+export const OFF_ORIGIN_FIX =
+  "Serve them from the site instead: for an npm library, `npm install --save-exact <name>` and import " +
+  "`npm:<name>`; for a stylesheet or font, install it from npm and import it from a local stylesheet; for " +
+  "other files, put them under the pages' folder (or emit them from a data loader) and reference them by relative path";
+
+export function offOriginError(references: readonly OffOriginReference[]): BuildError {
   const shown = references.slice(0, 5).map((r) => `${r.file}: ${r.via} ${r.url}`);
   const more = references.length > shown.length ? ` (and ${references.length - shown.length} more)` : "";
   return new BuildError(
     `the built site would load files from other origins, which fails offline and leaks readers' visits: ` +
-      `${shown.join("; ")}${more}. Serve them from the site instead: for an npm library, ` +
-      `\`npm install --save-exact <name>\` and add it to VENDORED_PACKAGES in src/site/vendor.ts, then import ` +
-      `\`npm:<name>\`; for a stylesheet or font, import it from notebooks/style.css; for other files, ` +
-      `put them under notebooks/ (or emit them from a loader) and reference them by relative path`,
+      `${shown.join("; ")}${more}. ${OFF_ORIGIN_FIX}`,
   );
-}
-
-function describeStep(step: string): string {
-  const trimmed = step.trim();
-  return trimmed ? `during "${trimmed}"` : "";
-}
-
-/** Framework's progress output, logged a line at a time; `current` is the unfinished line. */
-class LineOutput implements FrameworkOutput {
-  current = "";
-  constructor(private readonly logger: Logger) {}
-  /** The last complete line, for errors raised after Framework reported the failing step. */
-  last = "";
-  write(text: string): void {
-    const lines = (this.current + plain([text])).split("\n");
-    this.current = lines.pop() ?? "";
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      this.last = line;
-      this.logger.debug(line);
-    }
-  }
-  /** The running step, or the one that just ended. */
-  get step(): string {
-    return this.current.trim() ? this.current : this.last;
-  }
-  endLine(text: string): void {
-    this.write(`${text}\n`);
-  }
-}
-
-const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g");
-
-function plain(args: readonly unknown[]): string {
-  return args
-    .map((a) => (a instanceof Error ? a.message : String(a)))
-    .join(" ")
-    .replace(ANSI, "");
 }
