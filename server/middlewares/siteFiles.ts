@@ -120,6 +120,13 @@ export function siteFiles(site: PublishedSite) {
       });
       return;
     }
+    if (key === "favicon.ico") {
+      // Browsers ask for it on every site; a build without one (Framework makes none) answers
+      // "no icon" rather than a 404 that each reader's console reports as an error.
+      res.setHeader("Cache-Control", "public, max-age=3600");
+      res.status(204).end();
+      return;
+    }
     const notFoundPage = await maybeFileInside(build, ["404.html"]);
     if (notFoundPage === undefined) throw new HttpError(404, "page not found");
     await sendStaticFile(req, res, notFoundPage, {

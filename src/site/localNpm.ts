@@ -29,7 +29,7 @@ import type { Plugin } from "esbuild";
 import { BuildError } from "../errors.ts";
 
 /** First line of every bundle this module writes; a cached `_esm.js` without it is rebuilt. */
-export const BUNDLE_BANNER = "/* lakebook bundle 1 */";
+export const BUNDLE_BANNER = "/* lakebook bundle 2 */";
 
 /** Lakebook's own install, searched after the project's. */
 export const LAKEBOOK_ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -101,7 +101,7 @@ describe("prepareNpmCache", () => {
     await folder("d3@7.99.0"); // a stray newer version would win an unversioned import
     await folder("lodash@0.0.0-lakebook-not-installed");
     await folder("d3-dsv@3.0.2", "/**\n * Bundled by jsDelivr using Rollup\n */\nnew Function();");
-    await folder("@observablehq/plot@0.6.17", "/* lakebook bundle 1 */export{}");
+    await folder("@observablehq/plot@0.6.17", "/* lakebook bundle 2 */export{}");
     await folder("sql.js@1.17.0", "var module;\n");
     await folder("left-pad-online@1.0.0", "/**\n * Bundled by jsDelivr using Rollup\n */");
     const removed = await prepareNpmCache(root, npm);

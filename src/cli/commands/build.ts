@@ -14,7 +14,8 @@ export async function build(options: ProjectOptions & { strict?: boolean } = {})
     const result = await buildFrameworkProject(framework, {
       logger: createLogger({ name: "lakebook-build" }),
     });
-    const shown = relative(process.cwd(), result.dir) || ".";
+    const near = relative(process.cwd(), result.dir);
+    const shown = near === "" ? "." : near.startsWith("..") ? result.dir : near;
     console.log(
       `built ${framework.root} offline into ${shown} in ${(result.durationMs / 1000).toFixed(1)} s`,
     );
