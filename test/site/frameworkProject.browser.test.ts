@@ -42,6 +42,8 @@ describe.skipIf(isolation !== undefined)("Framework projects built offline and s
 
   beforeAll(async () => {
     [framework, lakebook] = await Promise.all([createFrameworkProject(), createSiteFixture()]);
+    // As in this repository (and any project made with npm init): the config is an ES module.
+    await lakebook.write("package.json", JSON.stringify({ private: true, type: "module" }));
     await lakebook.write("loaders/sales.csv.ts", SALES_LOADER);
     await lakebook.write("notebooks/sales.md", SALES_PAGE);
     const builds = await Promise.all([
