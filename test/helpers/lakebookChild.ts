@@ -39,7 +39,7 @@ export function startLakebookServe(args: readonly string[]): Promise<ServeChild>
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lakebook serve did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`lakebook serve did not start:\n${output}`)), 300_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
