@@ -4,7 +4,7 @@
  * Cold: Framework's cache (vendored npm bundles and loader outputs) is removed first, so every
  * library is bundled and every loader runs. No-change: the same build right after, which should
  * reuse every loader output and bundle. Each build prints its time per phase (prepare: loader
- * decisions; vendor; pages: Framework with the loaders it runs; check: off-origin scan and access
+ * decisions; pages: Framework with its npm bundles and the loaders it runs; check: off-origin scan and access
  * rules; publish) and per loader, so the slowest phase is visible. The lake and the site go to a
  * temporary folder; the notebooks' own `.observablehq/cache` is the one a real build uses.
  * The last line is `ratio=<no-change seconds / cold seconds>` (goal: at most 0.10). Not a test.

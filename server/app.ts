@@ -55,6 +55,11 @@ export interface ServerEffects {
   readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number; readonly leaseMs?: number };
   /** Arm cron timers for the stored schedules (default true with a store). */
   readonly schedules?: boolean;
+  /**
+   * Serve this folder as the site instead of the published build under `siteDir/current`: the
+   * output of another Framework project (`lakebook serve --root`), served as it is.
+   */
+  readonly staticSite?: string;
 }
 
 /** What `startServer` needs to shut the app down gracefully. */
@@ -120,7 +125,12 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     );
   }
   let ready = true;
-  const site = createPublishedSite(config, logger, store ? createBuildStamp(store) : undefined);
+  const site = createPublishedSite(
+    config,
+    logger,
+    store ? createBuildStamp(store) : undefined,
+    effects.staticSite,
+  );
 
   const app = express();
   app.disable("x-powered-by");

@@ -58,8 +58,7 @@ export function runLogger(context: JobContext): Logger {
 
 /** Phase -> the share of a build done when it ends; loaders fill the stretch before "pages". */
 const PHASE_DONE: Readonly<Record<BuildPhase, number>> = {
-  prepare: 0.05,
-  vendor: 0.15,
+  prepare: 0.1,
   pages: 0.85,
   check: 0.95,
   publish: 1,
@@ -72,7 +71,7 @@ export function buildProgressReporter(context: JobContext): ProgressListener {
   return (event) => {
     context.log(event.kind === "loader" && event.status === "error" ? "warn" : "info", formatProgress(event));
     if (event.kind === "phase") done = PHASE_DONE[event.phase];
-    else if (event.kind === "loader") done = Math.min(0.8, PHASE_DONE.vendor + 0.05 * ++loaders);
+    else if (event.kind === "loader") done = Math.min(0.8, PHASE_DONE.prepare + 0.05 * ++loaders);
     else return;
     context.progress(done);
   };

@@ -40,6 +40,9 @@ Commands:
 Options:
   --port <n>           port for serve, preview and demo (default 3000, env PORT)
   --host <name>        interface to listen on (default 127.0.0.1, env HOST)
+  --root <dir>         build, preview, serve: the project folder (default: the current one, env
+                       LAKEBOOK_ROOT). Any Observable Framework project works: build reads its
+                       observablehq.config.js and builds offline into its output (default dist/)
   --strict             build: fail when a report's data failed its quality checks
   --refresh [loader]   build: rerun every data loader, or the named one (repeatable); otherwise a
                        cached loader output is reused while its code, the dataset versions it
@@ -58,6 +61,8 @@ interface CommandOptions {
   strict?: boolean;
   /** `true`: rerun every loader; names: rerun those. */
   refresh?: true | string[];
+  /** Project root for build, preview and serve (resolved in projectRoot.ts). */
+  root?: string;
 }
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
@@ -115,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: "boolean" },
         strict: { type: "boolean" },
         refresh: { type: "string", multiple: true },
+        root: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -136,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       json: values.json,
       strict: values.strict,
       ...(values.refresh && { refresh: values.refresh.includes(ALL_LOADERS) ? true : values.refresh }),
+      root: values.root,
     });
     return 0;
   } catch (error) {

@@ -1,11 +1,12 @@
 /**
  * `buildSite`: one offline Framework build of the notebooks, published atomically.
  *
- * 1. links `notebooks/data` to the loaders, decides per cached loader output whether to reuse it
- *    or rerun its loader (loaderCache.ts: the loader's code, the dataset versions it read, its
- *    maximum age), and vendors the npm cache (vendor.ts);
- * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
- *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
+ * 1. links `notebooks/data` to the loaders and decides per cached loader output whether to reuse
+ *    it or rerun its loader (loaderCache.ts: the loader's code, the dataset versions it read, its
+ *    maximum age), with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`;
+ * 2. runs Framework's build offline into `siteDir/builds/<buildId>.partial` (frameworkRun.ts):
+ *    npm imports are served from node_modules, a page importing a package that is not installed
+ *    fails with what to install;
  * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any,
  *    and writes the pages' access rules from their front matter (pageAccess.ts);
  * 4. renames the folder to `builds/<buildId>`, switches `current` to it (publish.ts) and prunes
@@ -17,28 +18,18 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { BuildError, isLakebookError } from "../errors.ts";
+import { BuildError } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
+import { selfHostedStylesheets } from "./fonts.ts";
 import { createLake, LOADER_READS_ENV, readRecordedReads } from "../lake/index.ts";
-import {
-  parseFrameworkLine,
-  type BuildPhase,
-  type BuildProgress,
-  type ProgressListener,
-} from "./buildProgress.ts";
-import {
-  loadFramework,
-  readFrameworkSpec,
-  type FrameworkConfig,
-  type FrameworkLoaderResolver,
-  type FrameworkLogger,
-  type FrameworkOutput,
-} from "./framework.ts";
+import { type BuildPhase, type BuildProgress, type ProgressListener } from "./buildProgress.ts";
+import { loadFramework, readFrameworkSpec } from "./framework.ts";
 import { planLoaders, recordLoaderRuns, type LoaderDecision } from "./loaderCache.ts";
 import { observeLoaderRuns } from "./loaderRuns.ts";
+import { runFrameworkBuild } from "./frameworkRun.ts";
+import { LAKEBOOK_ROOT } from "./localNpm.ts";
 import { linkLoaders } from "./loaders.ts";
 import { writePageAccess } from "./pageAccess.ts";
-import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
 import {
   BUILDS_DIR,
@@ -48,7 +39,6 @@ import {
   pruneBuilds,
   switchCurrent,
 } from "./publish.ts";
-import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage, type VendorResult } from "./vendor.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -64,8 +54,6 @@ export interface BuildSiteEffects {
 export interface BuildSiteOptions {
   /** How many complete builds to keep, the current one always included (default 5). */
   readonly keep?: number;
-  /** Override the vendored package list (tests). */
-  readonly packages?: readonly VendoredPackage[];
   /**
    * Loaders to rerun whatever the cache says: `true` for all, or names (an output such as
    * `data/market.json`, a loader file, or a base name such as `market`). Otherwise each cached
@@ -121,6 +109,7 @@ async function buildSiteNow(
   const partialDir = join(buildsDir, `${buildId}${PARTIAL_SUFFIX}`);
   const finalDir = join(buildsDir, buildId);
   const log = logger.child({ buildId });
+
   const progress = (event: BuildProgress) => effects.onProgress?.(event);
   let phaseStarted = performance.now();
   const phaseDone = (phase: BuildPhase, detail?: string) => {
@@ -130,16 +119,11 @@ async function buildSiteNow(
   };
 
   await linkLoaders(config);
+  const spec = await readFrameworkSpec(config.root);
   const framework = await loadFramework();
-  const frameworkConfig = framework.normalizeConfig({
-    ...(await readFrameworkSpec(config.root)),
-    root: config.notebooksDir,
-    output: partialDir,
-  });
-  const resolver = new framework.LoaderResolver({
-    root: config.notebooksDir,
-    interpreters: frameworkConfig.interpreters,
-  });
+  const { interpreters } = framework.normalizeConfig({ ...spec, root: config.notebooksDir });
+  const createResolver = (root: string) => new framework.LoaderResolver({ root, interpreters });
+  const resolver = createResolver(config.notebooksDir);
   const ranAt = now();
   const decisions = await planLoaders({
     notebooksDir: config.notebooksDir,
@@ -152,34 +136,21 @@ async function buildSiteNow(
   for (const decision of decisions) progress({ kind: "decision", ...decision });
   const reused = decisions.filter((d) => d.action === "reuse").length;
   phaseDone("prepare", `${reused} of ${decisions.length} cached loader outputs reused`);
-  const vendored = await vendorNpmCache(config.notebooksDir, {
-    logger: log,
-    ...(options.packages && { packages: options.packages }),
-  });
-  phaseDone("vendor", describeVendored(vendored));
   await mkdir(partialDir, { recursive: true });
   const readsDir = await mkdtemp(join(tmpdir(), "lakebook-reads-"));
   const ran = new Map<string, LoaderDecision>();
+  const stopObserving = observeLoaderRuns(createResolver, (run) => {
+    const planned = decisions.find((d) => d.target === run.target);
+    ran.set(run.target, {
+      target: run.target,
+      action: "rerun",
+      reason: planned?.action === "rerun" ? planned.reason : "no cached output",
+    });
+    progress({ kind: "loader", ...run });
+  });
   try {
-    await runFramework(
-      config,
-      frameworkConfig,
-      readsDir,
-      log,
-      (options.packages ?? VENDORED_PACKAGES).map((p) => p.name),
-      (root) => new framework.LoaderResolver({ root, interpreters: frameworkConfig.interpreters }),
-      (event) => {
-        if (event.kind === "loader") {
-          const planned = decisions.find((d) => d.target === event.target);
-          ran.set(event.target, {
-            target: event.target,
-            action: "rerun",
-            reason: planned?.action === "rerun" ? planned.reason : "no cached output",
-          });
-        }
-        progress(event);
-      },
-    );
+    await runFramework(config, spec, partialDir, readsDir, log, progress);
+    stopObserving();
     await recordLoaderRuns({
       notebooksDir: config.notebooksDir,
       projectRoot: config.root,
@@ -200,6 +171,7 @@ async function buildSiteNow(
     await rm(partialDir, { recursive: true, force: true });
     throw error;
   } finally {
+    stopObserving();
     await rm(readsDir, { recursive: true, force: true });
   }
   const previous = await maybeCurrentBuild(config.siteDir);
@@ -228,76 +200,27 @@ async function writeLoaderDecisions(buildDir: string, decisions: readonly Loader
   await writeFile(join(buildDir, ".lakebook", "loaders.json"), JSON.stringify(decisions, null, 2) + "\n");
 }
 
-function describeVendored(result: VendorResult): string {
-  const built = result.packages.filter((p) => p.status === "built").length;
-  return `${result.packages.length} npm packages (${built} bundled, ${result.packages.length - built} cached)`;
-}
-
 async function runFramework(
   config: Config,
-  frameworkConfig: FrameworkConfig,
+  spec: Record<string, unknown>,
+  outputDir: string,
   readsDir: string,
   logger: Logger,
-  vendored: readonly string[],
-  createResolver: (root: string) => FrameworkLoaderResolver,
   onProgress: ProgressListener,
 ): Promise<void> {
-  const framework = await loadFramework();
-  const outputDir = frameworkConfig.output;
-  const output = new LineOutput(logger, onProgress);
-  // Framework often starts a line on `output` and ends it with `logger.log`.
-  const frameworkLogger: FrameworkLogger = {
-    log: (...args) => output.endLine(plain(args)),
-    warn: (...args) => logger.warn(plain(args)),
-    error: (...args) => logger.error(plain(args)),
-  };
-  const effects = new framework.FileBuildEffects(
-    outputDir,
-    join(config.notebooksDir, ".observablehq", "cache"),
-    {
-      logger: frameworkLogger,
-      output,
-    },
-  );
-  // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
-  effects.prepare = async () => {};
-  const guard = guardFrameworkDownloads(() => output.step);
   const restoreEnvironment = setLoaderEnvironment(config, readsDir);
-  const stopObserving = observeLoaderRuns(createResolver, (run) => onProgress({ kind: "loader", ...run }));
   try {
-    await framework.build({ config: frameworkConfig }, effects);
-  } catch (error) {
-    const [blocked] = guard.blocked;
-    if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored), { cause: error });
-    if (isLakebookError(error)) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    if (/no pages found/i.test(message)) {
-      throw new BuildError(
-        `no pages to build in ${config.notebooksDir}: add a Markdown page such as index.md`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const loader = /load (\S+) /.exec(output.step)?.[1];
-    if (/^loader (exited|skipped)/.test(message) && loader) {
-      throw new BuildError(
-        `the data loader for ${loader} failed (${message}): see its error output above, fix the loader or ` +
-          `its input, and build again; the published site is unchanged`,
-        { cause: error },
-      );
-    }
-    throw new BuildError(`Framework build failed ${describeStep(output.step)}: ${plain([message])}`, {
-      cause: error,
+    await runFrameworkBuild({
+      spec: { ...spec, globalStylesheets: selfHostedStylesheets(spec.globalStylesheets) },
+      root: config.notebooksDir,
+      outputDir,
+      searchRoots: [config.root, LAKEBOOK_ROOT],
+      logger,
+      onProgress,
     });
   } finally {
-    stopObserving();
     restoreEnvironment();
-    guard.release();
   }
-  // Should Framework ever log a failed download and go on, the build is still broken.
-  const [blocked] = guard.blocked;
-  if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored));
 }
 
 /**
@@ -323,57 +246,17 @@ function setLoaderEnvironment(config: Config, readsDir: string): () => void {
   };
 }
 
-function offOriginError(references: readonly OffOriginReference[]): BuildError {
+/** What to do about an off-origin reference, for the build errors of both kinds of project. */
+export const OFF_ORIGIN_FIX =
+  "Serve them from the site instead: for an npm library, `npm install --save-exact <name>` and import " +
+  "`npm:<name>`; for a stylesheet or font, install it from npm and import it from a local stylesheet; for " +
+  "other files, put them under the pages' folder (or emit them from a data loader) and reference them by relative path";
+
+export function offOriginError(references: readonly OffOriginReference[]): BuildError {
   const shown = references.slice(0, 5).map((r) => `${r.file}: ${r.via} ${r.url}`);
   const more = references.length > shown.length ? ` (and ${references.length - shown.length} more)` : "";
   return new BuildError(
     `the built site would load files from other origins, which fails offline and leaks readers' visits: ` +
-      `${shown.join("; ")}${more}. Serve them from the site instead: for an npm library, ` +
-      `\`npm install --save-exact <name>\` and add it to VENDORED_PACKAGES in src/site/vendor.ts, then import ` +
-      `\`npm:<name>\`; for a stylesheet or font, import it from notebooks/style.css; for other files, ` +
-      `put them under notebooks/ (or emit them from a loader) and reference them by relative path`,
+      `${shown.join("; ")}${more}. ${OFF_ORIGIN_FIX}`,
   );
-}
-
-function describeStep(step: string): string {
-  const trimmed = step.trim();
-  return trimmed ? `during "${trimmed}"` : "";
-}
-
-/** Framework's progress output, logged a line at a time; `current` is the unfinished line. */
-class LineOutput implements FrameworkOutput {
-  current = "";
-  constructor(
-    private readonly logger: Logger,
-    private readonly onProgress: ProgressListener,
-  ) {}
-  /** The last complete line, for errors raised after Framework reported the failing step. */
-  last = "";
-  write(text: string): void {
-    const lines = (this.current + plain([text])).split("\n");
-    this.current = lines.pop() ?? "";
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      this.last = line;
-      this.logger.debug(line);
-      const event = parseFrameworkLine(line);
-      if (event) this.onProgress(event);
-    }
-  }
-  /** The running step, or the one that just ended. */
-  get step(): string {
-    return this.current.trim() ? this.current : this.last;
-  }
-  endLine(text: string): void {
-    this.write(`${text}\n`);
-  }
-}
-
-const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g");
-
-function plain(args: readonly unknown[]): string {
-  return args
-    .map((a) => (a instanceof Error ? a.message : String(a)))
-    .join(" ")
-    .replace(ANSI, "");
 }

@@ -7,7 +7,8 @@
  * Framework's `built 6 pages in …` line (`parseFrameworkLine`), which an upgrade must re-check.
  */
 
-export type BuildPhase = "prepare" | "vendor" | "pages" | "check" | "publish";
+/** prepare: loader decisions; pages: Framework, its npm bundles and the loaders it runs. */
+export type BuildPhase = "prepare" | "pages" | "check" | "publish";
 
 export type BuildProgress =
   | {

@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ConfigError } from "../errors.ts";
 
 /** Framework's normalized configuration; opaque apart from what we read. */
 export interface FrameworkConfig {
@@ -86,15 +87,24 @@ export function loadFramework(): Promise<FrameworkModules> {
 }
 
 /**
- * The project's Framework config spec (`observablehq.config.ts`, or `.js`), as exported; `{}`
- * when there is none. Framework resolves its paths against the working directory, so callers
+ * The project's Framework config spec (`observablehq.config.js`, `.ts` or `.mjs`, in Framework's
+ * order), as exported; `{}` when there is none. Framework resolves its paths against the working directory, so callers
  * override `root` and `output` with absolute paths.
  */
 export async function readFrameworkSpec(projectRoot: string): Promise<Record<string, unknown>> {
-  for (const name of ["observablehq.config.ts", "observablehq.config.js"]) {
+  for (const name of ["observablehq.config.js", "observablehq.config.ts", "observablehq.config.mjs"]) {
     const path = join(projectRoot, name);
     if (!existsSync(path)) continue;
-    const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    let module: { default?: unknown };
+    try {
+      module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    } catch (error) {
+      throw new ConfigError(
+        `cannot load ${path}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}. ` +
+          `Fix the file (it must be an ES module: "type": "module" in package.json, or name it .mjs)`,
+        { cause: error },
+      );
+    }
     const spec = module.default;
     return typeof spec === "object" && spec !== null ? { ...(spec as Record<string, unknown>) } : {};
   }

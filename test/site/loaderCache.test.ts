@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLake, landBytes, type Lake } from "../../src/lake/index.ts";
 import { ingestCsv } from "../../src/pipeline/index.ts";
-import { buildSite, vendorNpmCache, type BuildProgress, type BuildSiteResult } from "../../src/site/index.ts";
+import { buildSite, type BuildProgress, type BuildSiteResult } from "../../src/site/index.ts";
 import { REPO_ROOT, createSiteFixture, type SiteFixture } from "./fixture.ts";
 
 const PIPELINE = pathToFileURL(join(REPO_ROOT, "src/pipeline/index.ts")).href;
@@ -98,7 +98,6 @@ beforeAll(async () => {
   await fixture.write("loaders/lib/label.ts", `export const label = (v: number) => "version " + v;\n`);
   await fixture.write("loaders/aged.json.ts", AGED_LOADER);
   lake = createLake(fixture.config);
-  await vendorNpmCache(fixture.config.notebooksDir);
   await ingest("ticker,close\nAAPL,1.5\n");
 });
 
@@ -132,7 +131,7 @@ describe("the loader cache", { timeout: 300_000 }, () => {
     expect(stored).toEqual(second.result.loaders);
     // Progress: every phase, then a reuse line per loader.
     const phases = second.events.filter((e) => e.kind === "phase").map((e) => (e as { phase: string }).phase);
-    expect(phases).toEqual(["prepare", "vendor", "pages", "check", "publish"]);
+    expect(phases).toEqual(["prepare", "pages", "check", "publish"]);
     // A reused output has its decision and no run; the first build reported the run.
     expect(second.events.some((e) => e.kind === "loader")).toBe(false);
     expect(second.events).toContainEqual({

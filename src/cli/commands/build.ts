@@ -1,11 +1,12 @@
-import { configFromEnv } from "../../config.ts";
+import { relative } from "node:path";
 import { createLogger } from "../../logger.ts";
 import { isLakebookError } from "../../errors.ts";
-import { formatProgress, type BuildProgress } from "../../site/index.ts";
+import { buildFrameworkProject, readFrameworkProject } from "../../site/index.ts";
 import { openStore } from "../../store/index.ts";
-import { publishBuild } from "../../site/index.ts";
+import { formatProgress, publishBuild, type BuildProgress } from "../../site/index.ts";
+import { projectFromOptions, type ProjectOptions } from "../projectRoot.ts";
 
-export interface BuildCommandOptions {
+export interface BuildCommandOptions extends ProjectOptions {
   strict?: boolean;
   json?: boolean;
   /** `true`: rerun every loader; names: rerun those whatever the cache says. */
@@ -13,10 +14,23 @@ export interface BuildCommandOptions {
 }
 
 export async function build(options: BuildCommandOptions = {}): Promise<void> {
+  const { config, project } = projectFromOptions(options);
+  if (project.kind === "framework") {
+    // Another Framework project: an offline build into its own output, nothing else written.
+    const framework = await readFrameworkProject(project.root);
+    const result = await buildFrameworkProject(framework, {
+      logger: createLogger({ name: "lakebook-build" }),
+    });
+    const near = relative(process.cwd(), result.dir);
+    const shown = near === "" ? "." : near.startsWith("..") ? result.dir : near;
+    console.log(
+      `built ${framework.root} offline into ${shown} in ${(result.durationMs / 1000).toFixed(1)} s`,
+    );
+    return;
+  }
   // Loaders run as child processes and inherit the environment: LAKEBOOK_STRICT=1 makes a loader
   // reading a dataset whose newest data failed its quality checks fail instead of falling back.
   if (options.strict) process.env.LAKEBOOK_STRICT = "1";
-  const config = configFromEnv();
   // Recorded in the store (with the data versions it was built from) unless a running server holds
   // the embedded store; a failed build is recorded too and leaves the live site unchanged.
   const store = await openStore(config).catch((error: unknown) => {
