@@ -32,6 +32,7 @@ import {
   switchCurrent,
 } from "./publish.ts";
 import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage } from "./vendor.ts";
+import { precompressBuild } from "./precompress.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -117,6 +118,8 @@ async function buildSiteNow(
     );
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
+    const compressed = await precompressBuild(partialDir);
+    log.info(compressed, "assets precompressed (brotli, gzip)");
     const restricted = await writePageAccess(config.notebooksDir, partialDir);
     if (restricted.length > 0) log.info({ rules: restricted.length }, "page access rules from front matter");
     await rename(partialDir, finalDir);
