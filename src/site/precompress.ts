@@ -30,16 +30,18 @@ export async function precompressBuild(dir: string): Promise<PrecompressResult> 
     const path = join(entry.parentPath, entry.name);
     if ((await stat(path)).size < MIN_BYTES) continue;
     const content = await readFile(path);
-    // Quality 11 is worth its time on small files; large ones (the DuckDB wasm) take quality 9.
-    const quality = content.length > 1024 * 1024 ? 9 : 11;
+    // Quality 11 is worth its time on small files only; past 1 MiB (the DuckDB wasm) quality 5
+    // is 4x faster than 9 for 5% more bytes, which keeps builds quick.
+    const size = content.length;
+    const quality = size <= 256 * 1024 ? 11 : size <= 1024 * 1024 ? 9 : 5;
     const [br, gzipped] = await Promise.all([
       brotli(content, {
         params: {
           [constants.BROTLI_PARAM_QUALITY]: quality,
-          [constants.BROTLI_PARAM_SIZE_HINT]: content.length,
+          [constants.BROTLI_PARAM_SIZE_HINT]: size,
         },
       }),
-      gz(content, { level: 9 }),
+      gz(content, { level: size <= 1024 * 1024 ? 9 : 6 }),
     ]);
     if (br.length < content.length) await writeFile(`${path}.br`, br);
     if (gzipped.length < content.length) await writeFile(`${path}.gz`, gzipped);
