@@ -25,7 +25,7 @@ async function runQuery(tracked: TrackedPage, sql: string): Promise<void> {
 
 beforeAll(async () => {
   site = await startE2eSite();
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await site?.close();
