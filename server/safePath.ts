@@ -36,8 +36,40 @@ export function normalizeRequestPath(rawUrl: string): string[] {
     const last = index === segments.length - 1;
     if (segment === "." || segment === "..") throw badPath();
     if (segment === "" && !last) throw badPath();
+    // Windows and SMB drop trailing dots and spaces (`prices.` opens `prices`): refused so a
+    // name can never reach a file under another spelling than the one access rules compare.
+    if (/[. ]$/.test(segment)) throw badPath();
   }
   return segments;
+}
+
+/**
+ * A request's one canonical path, decided once per request (middlewares/canonicalPath.ts) and
+ * used by routing and by every access check: decoded exactly once, dot segments, empty segments
+ * and encoded separators refused, the trailing slash kept. Paths are case-sensitive, as the
+ * files behind them are; access rules compare without regard to case (`rulePath`), so a
+ * spelling in another case is never less protected than the rule's own.
+ */
+export interface CanonicalPath {
+  readonly segments: readonly string[];
+  /** `/` + the decoded segments joined by `/`. */
+  readonly path: string;
+  /** The same path percent-encoded again, for Express routing and redirects. */
+  readonly encoded: string;
+}
+
+export function canonicalPath(rawUrl: string): CanonicalPath {
+  const segments = normalizeRequestPath(rawUrl);
+  return {
+    segments,
+    path: "/" + segments.join("/"),
+    encoded: "/" + segments.map(encodeURIComponent).join("/"),
+  };
+}
+
+/** The form both sides of an access-rule comparison take: case folded, so `/LAKE` is `/lake`. */
+export function rulePath(path: string): string {
+  return path.toLowerCase();
 }
 
 function badPath(cause?: unknown): HttpError {

@@ -13,7 +13,7 @@ import { ROUTES, type ApiContext, type ApiRoute } from "./routes.ts";
 export const API_BODY_LIMIT = "64kb";
 
 export function apiRouter(ctx: ApiContext): Router {
-  const router = Router();
+  const router = Router({ caseSensitive: true, strict: true });
   const json = express.json({ limit: API_BODY_LIMIT, strict: true });
   const guard = csrfGuard();
   for (const route of ROUTES) {

@@ -3,11 +3,12 @@ import type { Request, Response } from "express";
 import type { Config } from "../../src/config.ts";
 import { HttpError } from "../../src/errors.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
-import { maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
+import { maybeFileInside, maybeRealpath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
 import type { AccessControl } from "../auth/accessControl.ts";
 import { canReadZone, isExplorerZone } from "../explorer/zones.ts";
 import { principalOf } from "./authenticate.ts";
+import { canonicalPathOf } from "./canonicalPath.ts";
 
 /**
  * `GET|HEAD /lake/<zone>/<dataset>/...`: files of the zones the explorer serves (curated, and
@@ -20,7 +21,7 @@ import { principalOf } from "./authenticate.ts";
  */
 export function lakeFiles(config: Config, access?: AccessControl) {
   return async function lakeFiles(req: Request, res: Response): Promise<void> {
-    const [, zone, ...names] = normalizeRequestPath(req.originalUrl);
+    const [, zone, ...names] = canonicalPathOf(res).segments;
     if (!isExplorerZone(zone) || names.length < 2 || names.some(isInternalName)) throw notFound();
     // Without access control (the local preview) every served zone is readable.
     if (access && !(await canReadZone(access, principalOf(res), zone))) throw notFound();

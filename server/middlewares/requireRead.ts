@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from "express";
 import type { PageAccessRule } from "../../src/site/pageAccess.ts";
 import type { AccessControl } from "../auth/accessControl.ts";
-import { normalizeRequestPath } from "../safePath.ts";
 import { principalOf, refusal } from "./authenticate.ts";
+import { canonicalPathOf } from "./canonicalPath.ts";
 
 /**
  * Guards the site and the lake: the request path must be readable by the principal (role and
@@ -14,8 +14,7 @@ export function requireRead(
   pageRules: () => Promise<readonly PageAccessRule[]> = async () => [],
 ) {
   return async function requireRead(req: Request, res: Response, next: NextFunction): Promise<void> {
-    const segments = normalizeRequestPath(req.originalUrl);
-    const path = "/" + segments.join("/");
+    const { segments, path } = canonicalPathOf(res);
     const principal = principalOf(res);
     if (await access.canReadPath(principal, path, await pageRules())) return next();
     if (!principal.user && req.method === "GET" && isPageNavigation(req, segments)) {

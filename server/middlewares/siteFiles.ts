@@ -6,7 +6,8 @@ import type { Config } from "../../src/config.ts";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
-import { isInside, maybeFileInside, maybeRealpath, normalizeRequestPath } from "../safePath.ts";
+import { isInside, maybeFileInside, maybeRealpath } from "../safePath.ts";
+import { canonicalPathOf } from "./canonicalPath.ts";
 import { sendStaticFile } from "../staticFile.ts";
 import { contentTypeFor } from "../contentType.ts";
 import { maybePrecompressed } from "../precompressed.ts";
@@ -40,8 +41,10 @@ export function createPublishedSite(
   config: Config,
   logger: Logger,
   stamps: BuildStamps | undefined,
+  staticSite?: string,
 ): PublishedSite {
-  const builds = createBuildResolver(config.siteDir, logger);
+  const builds =
+    staticSite === undefined ? createBuildResolver(config.siteDir, logger) : createFolderResolver(staticSite);
   // One build's rules at a time: a build folder never changes once published.
   let rules: { build: string; rules: readonly PageAccessRule[] } | undefined;
   return {
@@ -89,7 +92,7 @@ export function siteFiles(site: PublishedSite) {
   });
 
   return async function siteFiles(req: Request, res: Response): Promise<void> {
-    const segments = normalizeRequestPath(req.originalUrl);
+    const { segments } = canonicalPathOf(res);
     const build = await builds.current();
     const cacheable = pages.usable(req, build);
     const key = segments.join("/");
@@ -128,6 +131,13 @@ export function siteFiles(site: PublishedSite) {
         ...(isHtml && { headersFromContent }),
         ...(isHtml && stamps && { transform: await stamps.of(build) }),
       });
+      return;
+    }
+    if (key === "favicon.ico") {
+      // Browsers ask for it on every site; a build without one (Framework makes none) answers
+      // "no icon" rather than a 404 that each reader's console reports as an error.
+      res.setHeader("Cache-Control", "public, max-age=3600");
+      res.status(204).end();
       return;
     }
     const notFoundPage = await maybeFileInside(build, ["404.html"]);
@@ -210,6 +220,31 @@ export interface BuildResolver {
    */
   currentNow(): string | undefined;
   close(): void;
+}
+
+/**
+ * A plain folder as the live "build" (another Framework project's output): 503 until it exists.
+ * Its name is no build id, so the page cache never holds its pages (pageCache.ts): every request
+ * reads the file, and a rebuild is seen at once.
+ */
+function createFolderResolver(folder: string): BuildResolver {
+  let known: string | undefined;
+  return {
+    currentNow: () => known,
+    async current() {
+      const real = realpathNow(folder);
+      const isDirectory =
+        real !== undefined &&
+        (await stat(real).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ));
+      if (!isDirectory) throw new HttpError(503, `nothing built yet in ${folder}: run \`lakebook build\``);
+      known = real;
+      return real;
+    },
+    close() {},
+  };
 }
 
 function createBuildResolver(siteDir: string, logger: Logger): BuildResolver {
