@@ -5,10 +5,9 @@
  * needs: schema, rows, bytes, version, quality status, lineage, the model's description and owner
  * when the project declares them, and the `/lake` URLs of the version's files.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Config } from "../../src/config.ts";
 import { createLake, listHeads, type Manifest } from "../../src/lake/index.ts";
+import { loadModels, type ProjectModel } from "../../src/project/index.ts";
 import type { AccessControl, Principal } from "../auth/accessControl.ts";
 import { EXPLORER_ZONES, canReadZone } from "./zones.ts";
 
@@ -28,6 +27,8 @@ export interface ExplorerDataset {
   files: { url: string; size: number; rows: number }[];
 }
 
+const NO_NOTES = { description: null, owner: null } as const;
+
 export async function listExplorerDatasets(
   config: Config,
   access: AccessControl,
@@ -35,11 +36,12 @@ export async function listExplorerDatasets(
 ): Promise<ExplorerDataset[]> {
   const storage = createLake(config).storage;
   const result: ExplorerDataset[] = [];
+  const notes = await modelNotes(config);
   for (const zone of EXPLORER_ZONES) {
     if (!(await canReadZone(access, principal, zone))) continue;
     for (const head of await listHeads(storage, zone)) {
       if (!(await access.canReadPath(principal, `/lake/${zone}/${head.dataset}/`))) continue;
-      result.push({ ...describeForExplorer(head), ...(await modelNotes(config, zone, head.dataset)) });
+      result.push({ ...describeForExplorer(head), ...(notes.get(`${zone}.${head.dataset}`) ?? NO_NOTES) });
     }
   }
   return result;
@@ -65,25 +67,23 @@ export function describeForExplorer(manifest: Manifest): Omit<ExplorerDataset, "
 }
 
 /**
- * Description and owner from the project's model file (`models/<zone>/<dataset>.sql`), read from
- * its leading comment block or front matter (`-- description: ...`, `owner: ...`). A project
- * without model files, or a model without these lines, gives nulls.
+ * Description and owner of each model, from the settings header of its file
+ * (`models/<zone>/<dataset>.sql`, parsed by src/project/modelFile.ts), keyed `<zone>.<dataset>`.
+ * A project without model files, or whose models do not parse (the run reports those), gives
+ * none: the explorer then shows nulls rather than failing.
  */
 async function modelNotes(
   config: Config,
-  zone: string,
-  dataset: string,
-): Promise<{ description: string | null; owner: string | null }> {
-  const notes = { description: null as string | null, owner: null as string | null };
-  let text: string;
+): Promise<Map<string, { description: string | null; owner: string | null }>> {
+  const notes = new Map<string, { description: string | null; owner: string | null }>();
+  let models: ProjectModel[];
   try {
-    text = await readFile(join(config.root, "models", zone, `${dataset}.sql`), "utf8");
+    models = await loadModels(config.root);
   } catch {
     return notes;
   }
-  for (const line of text.split("\n").slice(0, 40)) {
-    const match = /^\s*(?:--|#|\*)?\s*(description|owner)\s*:\s*(.+?)\s*$/i.exec(line);
-    if (match) notes[match[1]!.toLowerCase() as "description" | "owner"] ??= match[2]!;
+  for (const { id, settings } of models) {
+    notes.set(id, { description: settings.description ?? null, owner: settings.owner ?? null });
   }
   return notes;
 }
