@@ -211,7 +211,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
       canOperate: await access.can(principal, "operate"),
     });
   });
-  app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config));
+  app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config, access));
   app.use(
     allowMethods(STATIC_METHODS),
     requireRead(access, () => site.currentPageRules()),

@@ -1,6 +1,6 @@
 /**
- * `lakebook preview`: Framework's live-reloading preview server and the curated lake on one
- * origin, so the explorer reads `/lake/...` in preview exactly as it does when published.
+ * `lakebook preview`: Framework's live-reloading preview server, the lake and the API on one
+ * origin, so the explorer reads `/lake/...` and `/api/...` in preview as it does when published.
  *
  * Framework's PreviewServer attaches its request and WebSocket handlers to whatever server object
  * it is given. It gets an event emitter standing in for a server; the real HTTP server answers
@@ -13,6 +13,8 @@ import express from "express";
 import type { Config } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 import { createLogger } from "../src/logger.ts";
+import { apiRouter } from "./api/router.ts";
+import { createAccessControl } from "./auth/accessControl.ts";
 import { allowMethods } from "./middlewares/allowMethods.ts";
 import { canonicalRequestPath } from "./middlewares/canonicalPath.ts";
 import { errorHandler } from "./middlewares/errorHandler.ts";
@@ -78,10 +80,21 @@ export async function startPreview(
   lake.use(requestId());
   lake.use(canonicalRequestPath());
   lake.use("/lake", allowMethods(["GET", "HEAD"]), lakeFiles(config));
+  // The explorer's API (datasets, time travel, server-side queries), open as the preview is.
+  lake.use(
+    "/api",
+    apiRouter({
+      config,
+      access: createAccessControl(config, undefined),
+      store: undefined,
+      runner: undefined,
+      scheduler: undefined,
+    }),
+  );
   lake.use(errorHandler(logger));
 
   const server = createServer((req, res) => {
-    if (req.url === "/lake" || req.url?.startsWith("/lake/")) lake(req, res);
+    if (/^\/(lake|api)(\/|$|\?)/.test(req.url ?? "")) lake(req, res);
     else framework.emit("request", req, res);
   });
   server.on("upgrade", (req, socket, head) => framework.emit("upgrade", req, socket, head));

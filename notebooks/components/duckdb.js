@@ -103,6 +103,32 @@ export async function registerParquetUrl(db, name, url) {
   }
 }
 
+/**
+ * Makes one dataset version queryable as `"<zone>@<version>"."<dataset>"` (the name
+ * datasetRefs.js rewrites `zone.dataset@version` to), over its files' URLs. Registering a version
+ * twice is a no-op.
+ */
+export async function registerDatasetVersion(db, { zone, dataset, version, files }) {
+  const schema = quoteIdentifier(`${zone}@${version}`);
+  const names = [];
+  for (const [i, file] of files.entries()) {
+    const href = new URL(file.url, document.baseURI).href;
+    const name = `${zone}@${version}/${dataset}/${i}.parquet`;
+    await db.registerFileURL(name, href, duckdb.DuckDBDataProtocol.HTTP, false);
+    names.push(name);
+  }
+  const conn = await db.connect();
+  try {
+    await conn.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await conn.query(
+      `CREATE OR REPLACE VIEW ${schema}.${quoteIdentifier(dataset)} AS SELECT * FROM read_parquet([${names.map(quoteString).join(", ")}])`,
+    );
+  } finally {
+    await conn.close();
+  }
+  return names;
+}
+
 /** Runs one SQL statement and returns the result as an Apache Arrow table. */
 export async function query(db, sql) {
   const conn = await db.connect();
@@ -113,10 +139,10 @@ export async function query(db, sql) {
   }
 }
 
-function quoteIdentifier(name) {
+export function quoteIdentifier(name) {
   return `"${String(name).replace(/"/g, '""')}"`;
 }
 
-function quoteString(value) {
+export function quoteString(value) {
   return `'${String(value).replace(/'/g, "''")}'`;
 }

@@ -4,6 +4,7 @@
  */
 import { BUILD_ROUTES } from "./buildRoutes.ts";
 import { DATASET_ROUTES } from "./datasetRoutes.ts";
+import { EXPLORER_ROUTES } from "./explorerRoutes.ts";
 import type { ApiRoute } from "./route.ts";
 import { RUN_ROUTES } from "./runRoutes.ts";
 import { SCHEDULE_ROUTES } from "./scheduleRoutes.ts";
@@ -40,6 +41,7 @@ export const ROUTES: readonly ApiRoute[] = [
     },
   },
   ...DATASET_ROUTES,
+  ...EXPLORER_ROUTES,
   ...BUILD_ROUTES,
   ...RUN_ROUTES,
   ...SCHEDULE_ROUTES,

@@ -5,25 +5,28 @@ import { HttpError } from "../../src/errors.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
 import { maybeFileInside, maybeRealpath } from "../safePath.ts";
 import { sendStaticFile } from "../staticFile.ts";
+import type { AccessControl } from "../auth/accessControl.ts";
+import { canReadZone, isExplorerZone } from "../explorer/zones.ts";
+import { principalOf } from "./authenticate.ts";
 import { canonicalPathOf } from "./canonicalPath.ts";
 
-/** The only lake zone readable over HTTP. */
-const SERVED_ZONE = "curated";
-
 /**
- * `GET|HEAD /lake/curated/<dataset>/...`: files of the curated zone, with range requests for
- * DuckDB-WASM. Every other zone and every internal name (`_versions/`, `.tmp-*`, ...) is a 404,
+ * `GET|HEAD /lake/<zone>/<dataset>/...`: files of the zones the explorer serves (curated, and
+ * staging for readers with `readOps`: see explorer/zones.ts), with range requests for
+ * DuckDB-WASM. Every other zone, a zone the reader may not read, and every internal name
+ * (`_versions/`, `.tmp-*`, ...) is a 404,
  * the same answer as a missing file, so the lake's layout cannot be probed. No CORS header: the
  * explorer is same-origin. `no-cache` because a dataset's current files change between versions;
  * the ETag keeps revalidation to a 304.
  */
-export function lakeFiles(config: Config) {
-  const zoneDir = join(config.lakeDir, SERVED_ZONE);
+export function lakeFiles(config: Config, access?: AccessControl) {
   return async function lakeFiles(req: Request, res: Response): Promise<void> {
     const [, zone, ...names] = canonicalPathOf(res).segments;
-    if (zone !== SERVED_ZONE || names.length < 2 || names.some(isInternalName)) throw notFound();
+    if (!isExplorerZone(zone) || names.length < 2 || names.some(isInternalName)) throw notFound();
+    // Without access control (the local preview) every served zone is readable.
+    if (access && !(await canReadZone(access, principalOf(res), zone))) throw notFound();
     // Resolved per request: the zone folder may be created after the server started.
-    const root = await maybeRealpath(zoneDir);
+    const root = await maybeRealpath(join(config.lakeDir, zone));
     const file = root === undefined ? undefined : await maybeFileInside(root, names);
     if (file === undefined) throw notFound();
     await sendStaticFile(req, res, file, {
@@ -38,5 +41,5 @@ function isInternalName(name: string): boolean {
 }
 
 function notFound(): HttpError {
-  return new HttpError(404, "not found: the lake serves /lake/curated/<dataset>/<file> only");
+  return new HttpError(404, "not found: the lake serves the files of readable datasets only");
 }

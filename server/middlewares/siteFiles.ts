@@ -1,6 +1,6 @@
 import { readlinkSync, realpathSync, watch, type FSWatcher } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Request, Response } from "express";
 import type { Config } from "../../src/config.ts";
 import { HttpError } from "../../src/errors.ts";
@@ -9,6 +9,8 @@ import { createPagePolicyCache } from "../contentSecurityPolicy.ts";
 import { isInside, maybeFileInside, maybeRealpath } from "../safePath.ts";
 import { canonicalPathOf } from "./canonicalPath.ts";
 import { sendStaticFile } from "../staticFile.ts";
+import { contentTypeFor } from "../contentType.ts";
+import { maybePrecompressed } from "../precompressed.ts";
 import type { BuildStamps } from "../buildStamp.ts";
 import { readPageAccess, type PageAccessRule } from "../../src/site/pageAccess.ts";
 import { createPageCache, sendCachedPage, type PageCache } from "../pageCache.ts";
@@ -114,6 +116,16 @@ export function siteFiles(site: PublishedSite) {
     if (found?.kind === "file") {
       const isHtml = found.path.endsWith(".html");
       const immutable = !isHtml && HASHED_FOLDERS.has(segments[0] ?? "") && segments.length > 1;
+      const variant = isHtml ? undefined : await maybePrecompressed(req, found.path);
+      if (!isHtml) res.setHeader("Vary", "Accept-Encoding");
+      if (variant) {
+        await sendStaticFile(req, res, variant.path, {
+          cacheControl: immutable ? IMMUTABLE : REVALIDATE,
+          contentType: contentTypeFor(basename(found.path)),
+          headers: { "Content-Encoding": variant.encoding },
+        });
+        return;
+      }
       await sendStaticFile(req, res, found.path, {
         cacheControl: immutable ? IMMUTABLE : REVALIDATE,
         ...(isHtml && { headersFromContent }),

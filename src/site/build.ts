@@ -39,6 +39,7 @@ import {
   pruneBuilds,
   switchCurrent,
 } from "./publish.ts";
+import { precompressBuild } from "./precompress.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -162,6 +163,8 @@ async function buildSiteNow(
     phaseDone("pages");
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
+    const compressed = await precompressBuild(partialDir);
+    log.info(compressed, "assets precompressed (brotli, gzip)");
     const restricted = await writePageAccess(config.notebooksDir, partialDir);
     if (restricted.length > 0) log.info({ rules: restricted.length }, "page access rules from front matter");
     phaseDone("check");

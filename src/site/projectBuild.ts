@@ -22,6 +22,7 @@ import { selfHostedStylesheets } from "./fonts.ts";
 import { runFrameworkBuild } from "./frameworkRun.ts";
 import { LAKEBOOK_ROOT } from "./localNpm.ts";
 import { findOffOriginReferences } from "./offOrigin.ts";
+import { precompressBuild } from "./precompress.ts";
 import type { FrameworkProject } from "./project.ts";
 
 export interface ProjectBuildResult {
@@ -68,6 +69,8 @@ async function buildNow(project: FrameworkProject, logger: Logger): Promise<Proj
     });
     const references = await findOffOriginReferences(partial);
     if (references.length > 0) throw offOriginError(references);
+    const compressed = await precompressBuild(partial);
+    logger.info(compressed, "assets precompressed (brotli, gzip)");
     await replaceFolder(project.outputDir, partial, join(work, "previous"));
   } finally {
     process.chdir(cwd);

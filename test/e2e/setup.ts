@@ -12,7 +12,7 @@ import { type Config, normalizeConfig } from "../../src/config.ts";
 import { createLake } from "../../src/lake/index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { launchChromium } from "../../src/sources/index.ts";
-import { type RunningServer, startServer } from "../../server/index.ts";
+import { type RunningServer, type ServerEffects, startServer } from "../../server/index.ts";
 import { REPO_ROOT } from "../helpers/cli.ts";
 import { runMarketPipeline } from "../helpers/market.ts";
 import { buildOffline } from "../helpers/offlineBuild.ts";
@@ -33,7 +33,14 @@ export interface TrackedPage {
   responses: { url: string; status: number; method: string }[];
 }
 
-export async function startE2eSite(): Promise<E2eSite> {
+export interface E2eOptions {
+  /** The record store (users, access rules); none: the site is open for reading. */
+  readonly store?: ServerEffects["store"];
+  /** Runs after the build, before the server starts (e.g. commits more datasets). */
+  readonly prepare?: (config: Config) => Promise<void>;
+}
+
+export async function startE2eSite(options: E2eOptions = {}): Promise<E2eSite> {
   const dir = await mkdtemp(join(tmpdir(), "lakebook-e2e-"));
   const config = normalizeConfig({
     root: REPO_ROOT,
@@ -46,7 +53,11 @@ export async function startE2eSite(): Promise<E2eSite> {
   const built = await buildOffline(REPO_ROOT, { lakeDir: config.lakeDir, siteDir: config.siteDir });
   if (!built.ok) throw new Error(`the offline build of the notebooks failed: ${JSON.stringify(built.error)}`);
 
-  const server = await startServer(config, { logger: silentLogger });
+  await options.prepare?.(config);
+  const server = await startServer(config, {
+    logger: silentLogger,
+    ...(options.store && { store: options.store, schedules: false }),
+  });
   const browser = await launchChromium();
   const origin = new URL(server.url).origin;
   return {

@@ -25,7 +25,7 @@ async function runQuery(tracked: TrackedPage, sql: string): Promise<void> {
 
 beforeAll(async () => {
   site = await startE2eSite();
-}, 240_000);
+}, 360_000);
 
 afterAll(async () => {
   await site?.close();
@@ -112,9 +112,11 @@ describe("explorer", () => {
     await page.locator("[data-testid=status][data-rows]").waitFor();
     await runQuery(explorer, "SELECT count(*) AS n FROM prices WHERE ticker = 'MSFT' AND close > 25");
     await expect.poll(() => page.locator("[data-testid=status]").getAttribute("data-rows")).toBe("1");
-    const cell = await page.locator("[data-testid=results] tbody tr td").last().innerText();
+    const cell = await page.locator("[data-testid=grid] .lb-grid-body .lb-cell").last().innerText();
     expect(cell.trim()).toBe(expected?.n);
-    expect(await page.locator("[data-testid=status]").innerText()).toMatch(/^1 row in \d+ ms$/);
+    expect(await page.locator("[data-testid=status]").innerText()).toMatch(
+      /^1 row in \d+ ms · ran in this browser · ≈[\d.]+ (B|KiB) read$/,
+    );
 
     const lakeReads = explorer.responses.filter((r) => r.url.includes("/lake/curated/prices/"));
     expect(lakeReads.length).toBeGreaterThan(0);
@@ -127,7 +129,7 @@ describe("explorer", () => {
     await page.locator("[data-testid=status][data-rows]").waitFor();
     await runQuery(explorer, "SELECT close FROM prices WHERE ticker = 'AAPL' ORDER BY date LIMIT 1");
     await expect
-      .poll(() => page.locator("[data-testid=results] tbody td").last().innerText())
+      .poll(() => page.locator("[data-testid=grid] .lb-grid-body .lb-cell").last().innerText())
       .toBe("25.9400");
   });
 

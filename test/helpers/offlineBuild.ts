@@ -25,7 +25,8 @@ export async function buildOffline(
   try {
     const { stdout } = await run("unshare", ["--net", "sh", "-c", script], {
       cwd: REPO_ROOT,
-      timeout: 180_000,
+      // Generous: the build also precompresses every asset, and CI machines are shared.
+      timeout: 300_000,
     });
     return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as OfflineBuild;
   } catch (error) {

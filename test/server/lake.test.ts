@@ -253,7 +253,6 @@ describe("what the lake does not serve", () => {
   it.each([
     "/lake/raw/sales/data.parquet",
     "/lake/landing/sales/page.html",
-    "/lake/staging/sales/data.parquet",
     "/lake/archive/sales/data.parquet",
     "/lake/curated/sales/_versions/v1/data.parquet",
     "/lake/curated/sales/.tmp-123",
