@@ -30,6 +30,7 @@ import { requireRead } from "./middlewares/requireRead.ts";
 import { securityHeaders } from "./middlewares/securityHeaders.ts";
 import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
 import { createFastPages } from "./fastPages.ts";
+import { createReaderViews } from "./readerView.ts";
 import { sendRunsPage } from "./pages/runsPage.ts";
 import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
@@ -100,7 +101,12 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
       .catch((error: unknown) => logger.error({ err: error }, "schedules could not be read"));
   }
   let ready = true;
-  const site = createPublishedSite(config, logger, store ? createBuildStamp(store) : undefined);
+  const site = createPublishedSite(
+    config,
+    logger,
+    store ? createBuildStamp(store) : undefined,
+    createReaderViews(access),
+  );
 
   const app = express();
   app.disable("x-powered-by");

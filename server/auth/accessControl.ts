@@ -56,6 +56,8 @@ export interface AccessControl {
   readonly store: Store | undefined;
   readonly sessionTtlMs: number;
   mode(): Promise<AccessMode>;
+  /** `mode` from memory alone: undefined when the user count needs the store. */
+  modeNow(): AccessMode | undefined;
   /** The principal for a raw Cookie header. */
   authenticate(cookieHeader: string | undefined): Promise<Principal>;
   /**
@@ -167,6 +169,7 @@ export function createAccessControl(
     store,
     sessionTtlMs,
     mode,
+    modeNow,
     async authenticate(cookieHeader) {
       const idHash = sessionKey(cookieHeader);
       if (idHash === undefined) return {};
