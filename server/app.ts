@@ -32,6 +32,7 @@ import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
 import { createFastPages } from "./fastPages.ts";
 import { createReaderViews } from "./readerView.ts";
 import { sendRunsPage } from "./pages/runsPage.ts";
+import { accountRouter } from "./routes/account.ts";
 import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
 import { createRunner, type Job, type Runner } from "./runs/runner.ts";
@@ -155,6 +156,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     res.send(await metrics.registry.metrics());
   });
 
+  app.use("/auth", accountRouter(site));
   app.use(
     "/auth",
     authRouter(

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { HttpError, isLakebookError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
+import { sendErrorPage, wantsErrorPage } from "../pages/errorPage.ts";
 import { requestIdOf } from "./requestId.ts";
 
 /** HTTP status for each `LakebookError` code that can reach a response. */
@@ -67,6 +68,8 @@ export function errorHandler(logger: Logger) {
       Boolean(req.is("application/json"))
     ) {
       res.json({ error: { status, code, message }, requestId: reqId });
+    } else if (wantsErrorPage(req)) {
+      sendErrorPage(req, res, { status, message, ...(reqId && { requestId: reqId }) });
     } else {
       res.type("text/plain; charset=utf-8").send(`${message}\n`);
     }

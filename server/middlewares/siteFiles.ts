@@ -140,10 +140,24 @@ export function siteFiles(site: PublishedSite) {
     }
     const notFoundPage = await maybeFileInside(build, ["404.html"]);
     if (notFoundPage === undefined) throw new HttpError(404, "page not found");
+    // Its sidebar is filtered like any page's; its links are written relative to the root.
+    const notFoundView = views
+      ? views.transform(
+          undefined,
+          "/404",
+          await views.facts(
+            await readFile(notFoundPage),
+            "/404",
+            principalOf(res),
+            await site.currentPageRules(),
+          ),
+        )
+      : undefined;
     await sendStaticFile(req, res, notFoundPage, {
       cacheControl: REVALIDATE,
       status: 404,
       headersFromContent,
+      ...(notFoundView && { transform: notFoundView }),
     });
   };
 }

@@ -4,6 +4,8 @@
  * path answers (the fast path from memory or Express), and every page carries the account line.
  * Real server, real PostgreSQL store, a real MiniSearch index as Framework serializes it.
  */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import MiniSearch from "minisearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../server/index.ts";
@@ -17,7 +19,8 @@ const SEARCH = "_observablehq/minisearch.0a1b2c3d.json";
 /** A page as Framework 1.13 renders it: sidebar, content column, pager. */
 function frameworkPage(title: string, prefix: string, pager: string): string {
   return `<!DOCTYPE html>
-<html><head><title>${title}</title></head><body>
+<html><head><title>${title}</title>
+<link rel="stylesheet" type="text/css" href="${prefix}_observablehq/theme-air.0a1b2c3d.css"></head><body>
 <input id="observablehq-sidebar-toggle" type="checkbox" title="Toggle sidebar">
 <nav id="observablehq-sidebar">
   <ol>
@@ -74,6 +77,7 @@ beforeAll(async () => {
   await fixture.write(`${build}/finance.html`, frameworkPage("Margins", "./", ""));
   await fixture.write(`${build}/hr/index.html`, frameworkPage("HR", "../", ""));
   await fixture.write(`${build}/${SEARCH}`, searchIndex());
+  await fixture.write(`${build}/_observablehq/theme-air.0a1b2c3d.css`, ":root{--theme-foreground:#123456}\n");
   // `access: [finance]` in finance.md's front matter, as `lakebook build` publishes it.
   await fixture.write(
     `${build}/.lakebook/access.json`,
@@ -172,5 +176,73 @@ describe("navigation by permission", () => {
   it("still refuses the restricted page itself", async () => {
     expect((await get("/finance", outsider)).status).toBe(403);
     expect((await get("/finance", member)).status).toBe(200);
+  });
+});
+
+describe("refusals say which rule applied and whom to ask", () => {
+  const page = (path: string, session: Session) =>
+    fetch(`${server.url}${path}`, as(session, { headers: { accept: "text/html" } }));
+
+  it("names the page's group rule, the reader and the admins, in an HTML page", async () => {
+    const response = await page("/finance", outsider);
+    expect(response.status).toBe(403);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    const body = await response.text();
+    expect(body).toContain("group &#39;finance&#39;");
+    expect(body).toContain("the page&#39;s own rule (access: [finance] in its front matter)");
+    expect(body).toContain("olga is not a member; ask an admin (root)");
+    expect(body).toContain("lakebook user grant olga --groups finance");
+    expect(body).not.toContain("your role");
+    expect(body).toContain('<link rel="stylesheet" href="/auth/site.css">');
+  });
+
+  it("names a folder rule by its path", async () => {
+    const body = await (await page("/hr/", member)).text();
+    expect(body).toContain("the access rule on /hr/");
+    expect(body).toContain("group &#39;hr&#39;");
+  });
+
+  it("keeps JSON for clients that do not ask for HTML", async () => {
+    const response = await fetch(
+      `${server.url}/finance`,
+      as(outsider, { headers: { accept: "application/json" } }),
+    );
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain("limited to admins and members of the group 'finance'");
+  });
+
+  it("answers an unknown page with the themed 404 page", async () => {
+    // The build's own 404 page when it has one (Framework's, from 404.md), else the server's.
+    const custom = await page("/no-such-page", outsider);
+    expect(custom.status).toBe(404);
+    expect(await custom.text()).toContain("Custom not found");
+    await rm(join(fixture.config.siteDir, "builds", BUILD_1, "404.html"));
+    const response = await page("/no-such-page", outsider);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("<h1>Page not found</h1>");
+  });
+});
+
+describe("the account pages", () => {
+  it("serves the site's stylesheets for the server's pages to anyone", async () => {
+    const response = await fetch(`${server.url}/auth/site.css`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(await response.text()).toContain("--theme-foreground:#123456");
+  });
+
+  it("signs out from the page the account control links to", async () => {
+    const session = await login(server.url, "olga");
+    const confirm = await (await fetch(`${server.url}/auth/logout`, as(session))).text();
+    expect(confirm).toContain("Signed in as <strong>olga</strong>");
+    const csrf = /name="csrf" value="([^"]+)"/.exec(confirm)![1]!;
+    const signedOut = await fetch(`${server.url}/auth/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: session.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+    expect(signedOut.status).toBe(303);
+    expect((await fetch(`${server.url}/`, as(session))).status).toBe(401);
   });
 });
