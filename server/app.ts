@@ -14,7 +14,9 @@ import type { Config } from "../src/config.ts";
 import { HttpError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
 import type { Store } from "../src/store/index.ts";
+import { openApiDocument } from "./api/openapi.ts";
 import { apiRouter } from "./api/router.ts";
+import { sendApiDocs } from "./pages/apiDocsPage.ts";
 import { createAccessControl, type AccessControl, type AccessControlOptions } from "./auth/accessControl.ts";
 import { createRateLimiter } from "./auth/rateLimiter.ts";
 import { createBuildStamp } from "./buildStamp.ts";
@@ -173,6 +175,8 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
       logger,
     ),
   );
+  // The API reference for people, offline, from the same document as /api/openapi.json.
+  app.get("/api/docs", (_req: Request, res: Response) => sendApiDocs(res, openApiDocument()));
   app.use("/api", apiRouter({ config, access, store, runner, scheduler }));
   app.get("/runs", async (req: Request, res: Response) => {
     const principal = principalOf(res);
