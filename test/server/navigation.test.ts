@@ -85,6 +85,14 @@ beforeAll(async () => {
   );
   db = await openTestStore();
   await db.store.setAccessRule({ path: "/hr/", groups: ["hr"] });
+  await db.store.startBuild({ id: BUILD_1, runId: null, startedAt: new Date("2026-01-01T00:00:00Z") });
+  await db.store.finishBuild(BUILD_1, {
+    status: "succeeded",
+    finishedAt: new Date("2026-01-01T00:01:00Z"),
+    durationMs: 60_000,
+    dataVersions: { prices: 3 },
+    error: null,
+  });
   await addUser(db.store, "olga", "viewer");
   await addUser(db.store, "fina", "viewer", ["finance"]);
   await addUser(db.store, "root", "admin");
@@ -244,5 +252,14 @@ describe("the account pages", () => {
     });
     expect(signedOut.status).toBe(303);
     expect((await fetch(`${server.url}/`, as(session))).status).toBe(401);
+  });
+});
+
+describe("the build stamp", () => {
+  it("links each data version to the dataset's catalog entry", async () => {
+    const view = await get("/catalog", outsider);
+    expect(view.body).toContain(
+      'data: <a href="/catalog#curated-prices" style="color:inherit">prices v3</a>',
+    );
   });
 });
