@@ -16,9 +16,11 @@ body { font: 17px/1.5 var(--serif, system-ui, sans-serif); color: var(--theme-fo
 main { max-width: 60rem; margin: 2rem auto; padding: 0 1rem; box-sizing: border-box; }
 h1 { font: var(--font-big, 700 32px/1 sans-serif); margin: 1rem 0; }
 a { color: var(--theme-foreground-focus, LinkText); }
-form.card { max-width: 22rem; margin: 4rem auto; padding: 1.5rem; border-radius: 8px; border: 1px solid var(--theme-foreground-faintest, #ddd); background: var(--theme-background-alt, Canvas); }
+form.card { box-sizing: border-box; width: calc(100% - 2rem); max-width: 22rem; margin: 4rem auto; padding: 1.5rem; border-radius: 8px; border: 1px solid var(--theme-foreground-faintest, #ddd); background: var(--theme-background-alt, Canvas); }
 label { display: block; margin: .75rem 0 .25rem; font: 600 14px var(--sans-serif, sans-serif); }
-input { width: 100%; box-sizing: border-box; padding: .5rem; font: 15px var(--sans-serif, sans-serif); color: inherit; background: var(--theme-background, Canvas); border: 1px solid var(--theme-foreground-fainter, #c4c8cf); border-radius: 4px; }
+input { width: 100%; max-width: none; box-sizing: border-box; padding: .5rem; font: 15px var(--sans-serif, sans-serif); color: inherit; background: var(--theme-background, Canvas); border: 1px solid var(--theme-foreground-fainter, #c4c8cf); border-radius: 4px; }
+form.card button { display: block; }
+form.card input { width: 100%; max-width: 100%; }
 button { margin-top: 1rem; padding: .5rem 1rem; font: 15px var(--sans-serif, sans-serif); border: 0; border-radius: 4px; background: var(--theme-foreground-focus, #4269d0); color: #fff; cursor: pointer; }
 .error { color: var(--theme-red, #b3261e); }
 .muted { color: var(--theme-foreground-muted, GrayText); font: 14px/1.5 var(--sans-serif, sans-serif); }
