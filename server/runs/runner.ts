@@ -10,6 +10,8 @@
  * - Cancel from another process sets `cancelRequested` in the store; the owner checks it every
  *   `pollMs` while the run is active.
  * - A run that ends failed or timed out is POSTed to its alert webhook (JSON, 5 s timeout).
+ * - While a run is unfinished here its lease is renewed (`leaseMs`); a run whose process died is
+ *   marked failed ("abandoned") once the lease expires, by whichever process lists runs next.
  * - `events` carry the runs executing here as they change; after `watch()`, also the runs
  *   executing in other processes on the same store (see runFeed.ts).
  * - `drain()` refuses new runs and waits for the active ones (graceful shutdown).
@@ -17,7 +19,7 @@
 import { EventEmitter } from "node:events";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
-import type { Run, RunLogLine, RunPatch, Store } from "../../src/store/index.ts";
+import { keepLeased, type Run, type RunLogLine, type RunPatch, type Store } from "../../src/store/index.ts";
 import { createRunFeed } from "./runFeed.ts";
 
 /** Live run events: a run record whenever it changes, each log line, and the end of streaming. */
@@ -44,6 +46,8 @@ export interface RunnerOptions {
    * are polled while the store's announcements are down (default 1 s).
    */
   readonly pollMs?: number;
+  /** Lease of a run this process executes, renewed every quarter of it (default 60 s). */
+  readonly leaseMs?: number;
   /** Called after a run settled failed or timed out (metrics); the webhook is sent separately. */
   readonly onSettled?: (run: Run) => void;
 }
@@ -115,6 +119,9 @@ export function createRunner(options: RunnerOptions): Runner {
       );
     }, pollMs);
     poll.unref();
+    const stopLease = keepLeased(store, "run", initial.id, options.leaseMs, (error) =>
+      logger.warn({ err: error, runId: initial.id }, "run lease not renewed"),
+    );
     try {
       for (let attempt = 1; attempt <= initial.maxAttempts; attempt++) {
         if (controller.signal.aborted) break;
@@ -175,6 +182,7 @@ export function createRunner(options: RunnerOptions): Runner {
       await sendAlert(run, store, logger);
     } finally {
       clearInterval(poll);
+      stopLease();
       await logChain;
       options.onSettled?.(run);
     }
@@ -208,6 +216,7 @@ export function createRunner(options: RunnerOptions): Runner {
         maxAttempts: 1 + Math.max(0, trigger.retries ?? 0),
         timeoutMs: trigger.timeoutMs ?? 30 * 60_000,
         alertUrl: trigger.alertUrl ?? null,
+        ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
       });
       if (!run) return undefined;
       events.emit("run", run);

@@ -22,7 +22,9 @@ export type {
   User,
   UserPatch,
 } from "./store.ts";
-export { FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
+export { ABANDONED_ERROR, DEFAULT_LEASE_MS, FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
 export { createStore, EMBEDDED_STORE_DIR, openStore, type StoreOptions } from "./openStore.ts";
 export { MIGRATIONS } from "./migrations.ts";
+export { keepLeased } from "./lease.ts";
 export { quoteIdentifier } from "./sqlClient.ts";
+export { isStoreUnavailable, STORE_UNAVAILABLE, storeUnavailable } from "./unavailable.ts";
