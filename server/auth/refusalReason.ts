@@ -24,7 +24,7 @@ export async function readRefusal(
   const pageRule = pageRules.find((rule) => rulePath(rule.path) === page && outside(rule));
   const folderRule = pageRule
     ? undefined
-    : (await access.store?.listAccessRules().catch(() => []))?.find(
+    : (await access.accessRules().catch(() => [])).find(
         (rule) => pathMatches(rulePath(rule.path), rulePath(ruleTarget(path))) && outside(rule),
       );
   const rule = pageRule ?? folderRule;
