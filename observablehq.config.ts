@@ -21,6 +21,8 @@ export default {
   globalStylesheets: ["/style.css"],
   // No external links in the footer: every page stays free of off-origin URLs.
   footer: "Lakebook",
+  // The search box; the server sends each reader an index without the pages they may not read.
+  search: true,
   // An inline icon: browsers ask for /favicon.ico otherwise, which the static build lacks.
   head: `<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%234269d0'/%3E%3Cpath d='M3 11h10M3 8h10M3 5h10' stroke='white'/%3E%3C/svg%3E">`,
   // Run TypeScript loaders with this project's tsx, without relying on PATH.

@@ -14,7 +14,9 @@ import type { Config } from "../src/config.ts";
 import { HttpError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
 import type { Store } from "../src/store/index.ts";
+import { openApiDocument } from "./api/openapi.ts";
 import { apiRouter } from "./api/router.ts";
+import { sendApiDocs } from "./pages/apiDocsPage.ts";
 import { createAccessControl, type AccessControl, type AccessControlOptions } from "./auth/accessControl.ts";
 import { createRateLimiter } from "./auth/rateLimiter.ts";
 import { createBuildStamp } from "./buildStamp.ts";
@@ -30,7 +32,9 @@ import { requireRead } from "./middlewares/requireRead.ts";
 import { securityHeaders } from "./middlewares/securityHeaders.ts";
 import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
 import { createFastPages } from "./fastPages.ts";
+import { createReaderViews } from "./readerView.ts";
 import { sendRunsPage } from "./pages/runsPage.ts";
+import { accountRouter } from "./routes/account.ts";
 import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
 import { createRunner, type Job, type Runner } from "./runs/runner.ts";
@@ -129,6 +133,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     config,
     logger,
     store ? createBuildStamp(store) : undefined,
+    createReaderViews(access),
     effects.staticSite,
   );
 
@@ -175,6 +180,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     res.send(await metrics.registry.metrics());
   });
 
+  app.use("/auth", accountRouter(site));
   app.use(
     "/auth",
     authRouter(
@@ -191,6 +197,8 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
       logger,
     ),
   );
+  // The API reference for people, offline, from the same document as /api/openapi.json.
+  app.get("/api/docs", (_req: Request, res: Response) => sendApiDocs(res, openApiDocument()));
   app.use("/api", apiRouter({ config, access, store, runner, scheduler }));
   app.get("/runs", async (req: Request, res: Response) => {
     const principal = principalOf(res);

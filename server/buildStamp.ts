@@ -1,7 +1,8 @@
 /**
  * The build stamp every published page carries: build time, build id and the curated dataset
  * versions the build was made from, inserted before `</body>` as plain HTML (no script, so the
- * page's Content-Security-Policy is unchanged). The same data is at `/api/builds/current`.
+ * page's Content-Security-Policy is unchanged). Each data version links to the dataset's entry on
+ * the catalog page (`/catalog#curated-<dataset>`). The same data is at `/api/builds/current`.
  * While the store cannot answer, pages keep the stamp they had.
  */
 import { createHash } from "node:crypto";
@@ -43,12 +44,16 @@ export function createBuildStamp(store: Store | undefined, ttlMs = 5000): BuildS
     const time = buildTime(id, record?.finishedAt ?? null)
       .slice(0, 16)
       .replace("T", " ");
+    // Each version links to its entry on the catalog page (schema, quality, runs, lineage).
     const versions = Object.entries(record?.dataVersions ?? {})
-      .map(([dataset, version]) => `${dataset} v${version}`)
+      .map(
+        ([dataset, version]) =>
+          `<a href="/catalog#curated-${encodeURIComponent(dataset)}" style="color:inherit">${escapeHtml(dataset)} v${version}</a>`,
+      )
       .join(", ");
     const html =
       `<div id="lakebook-build" style="font:12px/1.4 system-ui,sans-serif;color:#6b7280;padding:.5rem 1rem;text-align:right">` +
-      `Built ${escapeHtml(time)} UTC · build ${escapeHtml(id)}${versions ? ` · data: ${escapeHtml(versions)}` : ""}</div>`;
+      `Built ${escapeHtml(time)} UTC · build ${escapeHtml(id)}${versions ? ` · data: ${versions}` : ""}</div>`;
     const snippet = Buffer.from(html);
     const value: StampTransform = {
       tag: createHash("sha256").update(html).digest("hex").slice(0, 8),

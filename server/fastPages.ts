@@ -76,11 +76,18 @@ export function createFastPages({
     }
     const stamp = site.stamps?.now(build);
     if (site.stamps && stamp === undefined) return false;
+    // The reader's view (navigation by permission, readerView.ts), keyed by what they may see.
+    let transform = stamp;
+    if (site.views) {
+      const facts = site.views.factsNow(page.content, "/" + key, principal, pageRules);
+      if (facts === undefined) return false;
+      transform = site.views.transform(stamp, "/" + key, facts);
+    }
 
     const requestId = requestIdFor(req.headers["x-request-id"]);
     traceRequest(logger, req, res, () => requestId);
     metrics.track(req, res);
-    sendCachedPage(req, res, page, stamp, requestId);
+    sendCachedPage(req, res, page, transform, requestId);
     return true;
   };
 }

@@ -85,12 +85,14 @@ interface PreparedPage {
   readonly notModified: readonly string[];
 }
 
-const preparedPages = new WeakMap<CachedPage, PreparedPage>();
+/** Per page, its prepared forms by transform tag (one per stamp and kind of reader, readerView.ts). */
+const preparedPages = new WeakMap<CachedPage, Map<string | undefined, PreparedPage>>();
 
 /** The page as sent with `stamp`, made once per page and stamp rather than per request. */
 function prepared(page: CachedPage, stamp: StampTransform | undefined): PreparedPage {
-  const known = preparedPages.get(page);
-  if (known && known.tag === stamp?.tag) return known;
+  let forms = preparedPages.get(page);
+  const known = forms?.get(stamp?.tag);
+  if (known) return known;
   const body = stamp ? stamp.apply(page.content) : page.content;
   const etag = stamp ? `${page.etag.slice(0, -1)}-${stamp.tag}"` : page.etag;
   const validators = [
@@ -120,7 +122,11 @@ function prepared(page: CachedPage, stamp: StampTransform | undefined): Prepared
       String(body.length),
     ],
   };
-  preparedPages.set(page, made);
+  if (!forms || forms.size >= 256) {
+    forms = new Map();
+    preparedPages.set(page, forms);
+  }
+  forms.set(stamp?.tag, made);
   return made;
 }
 

@@ -71,6 +71,8 @@ export interface AccessControl {
   readonly store: Store | undefined;
   readonly sessionTtlMs: number;
   mode(): Promise<AccessMode>;
+  /** `mode` from memory alone: undefined when the user count needs the store. */
+  modeNow(): AccessMode | undefined;
   /** The principal for a raw Cookie header. */
   authenticate(cookieHeader: string | undefined): Promise<Principal>;
   /**
@@ -84,6 +86,11 @@ export interface AccessControl {
    * the published build's rules from page front matter (src/site/pageAccess.ts), for site paths.
    */
   canReadPath(principal: Principal, path: string, pageRules?: readonly PageAccessRule[]): Promise<boolean>;
+  /**
+   * The folder access rules (`lakebook publish access`), through the same cache as `canReadPath`:
+   * during a store outage, the list read before it.
+   */
+  accessRules(): Promise<readonly AccessRule[]>;
   /** `canReadPath` from memory alone: undefined when the user count or the rules need the store. */
   canReadPathNow(
     principal: Principal,
@@ -162,6 +169,7 @@ export function createAccessControl(
     store,
     sessionTtlMs,
     mode,
+    modeNow,
     async authenticate(cookieHeader) {
       const idHash = sessionKey(cookieHeader);
       if (idHash === undefined) return {};
@@ -189,6 +197,7 @@ export function createAccessControl(
       if (!(await this.can(principal, "read"))) return false;
       return rulesAllow(principal, path, await accessRules(), pageRules);
     },
+    accessRules,
     canReadPathNow(principal, path, pageRules = []) {
       const current = principal.user ? "private" : modeNow();
       const list = accessRulesNow();

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { HttpError, isLakebookError, statusOfCode } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
+import { sendErrorPage, wantsErrorPage } from "../pages/errorPage.ts";
 import { requestIdOf } from "./requestId.ts";
 
 /** Seconds a client should wait before retrying a request the record store's outage refused. */
@@ -59,6 +60,8 @@ export function errorHandler(logger: Logger) {
       Boolean(req.is("application/json"))
     ) {
       res.json({ error: { status, code, message }, requestId: reqId });
+    } else if (wantsErrorPage(req)) {
+      sendErrorPage(req, res, { status, message, ...(reqId && { requestId: reqId }) });
     } else {
       res.type("text/plain; charset=utf-8").send(`${message}\n`);
     }

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from "express";
 import type { PageAccessRule } from "../../src/site/pageAccess.ts";
 import type { AccessControl } from "../auth/accessControl.ts";
-import { principalOf, refusal } from "./authenticate.ts";
+import { readRefusal } from "../auth/refusalReason.ts";
+import { principalOf } from "./authenticate.ts";
 import { canonicalPathOf } from "./canonicalPath.ts";
 
 /**
@@ -16,13 +17,14 @@ export function requireRead(
   return async function requireRead(req: Request, res: Response, next: NextFunction): Promise<void> {
     const { segments, path } = canonicalPathOf(res);
     const principal = principalOf(res);
-    if (await access.canReadPath(principal, path, await pageRules())) return next();
+    const rules = await pageRules();
+    if (await access.canReadPath(principal, path, rules)) return next();
     if (!principal.user && req.method === "GET" && isPageNavigation(req, segments)) {
       res.setHeader("Cache-Control", "no-store");
       res.redirect(302, `/auth/login?next=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
-    throw refusal(principal, `read ${path}`);
+    throw await readRefusal(access, principal, path, rules);
   };
 }
 

@@ -1,5 +1,5 @@
 import { readlinkSync, realpathSync, watch, type FSWatcher } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Request, Response } from "express";
 import type { Config } from "../../src/config.ts";
@@ -14,6 +14,9 @@ import { maybePrecompressed } from "../precompressed.ts";
 import type { BuildStamps } from "../buildStamp.ts";
 import { readPageAccess, type PageAccessRule } from "../../src/site/pageAccess.ts";
 import { createPageCache, sendCachedPage, type PageCache } from "../pageCache.ts";
+import type { ReaderViews } from "../readerView.ts";
+import { principalOf } from "./authenticate.ts";
+import { sendSearchIndex, isSearchIndex } from "./searchIndex.ts";
 
 /** Framework's content-hashed output folders: a file there never changes under its name. */
 const HASHED_FOLDERS = new Set(["_npm", "_observablehq", "_file", "_import", "_duckdb"]);
@@ -29,6 +32,8 @@ export interface PublishedSite {
   readonly pagePolicy: (content: Buffer, realPath: string, etag: string) => string;
   readonly builds: BuildResolver;
   readonly stamps: BuildStamps | undefined;
+  /** Each reader's view of a page (navigation by permission, account control); none in tests without it. */
+  readonly views: ReaderViews | undefined;
   /** The access rules the live build's pages were published with (their front matter). */
   currentPageRules(): Promise<readonly PageAccessRule[]>;
   /** A build's page rules when already read (they never change for a build); else undefined. */
@@ -41,6 +46,7 @@ export function createPublishedSite(
   config: Config,
   logger: Logger,
   stamps: BuildStamps | undefined,
+  views?: ReaderViews,
   staticSite?: string,
 ): PublishedSite {
   const builds =
@@ -52,6 +58,7 @@ export function createPublishedSite(
     pagePolicy: createPagePolicyCache(),
     builds,
     stamps,
+    views,
     async currentPageRules() {
       let build: string;
       try {
@@ -86,7 +93,7 @@ export function createPublishedSite(
  * the slash). Inside the hashed folders paths are served exactly as written.
  */
 export function siteFiles(site: PublishedSite) {
-  const { pages, pagePolicy, builds, stamps } = site;
+  const { pages, pagePolicy, builds, stamps, views } = site;
   const headersFromContent = (content: Buffer, realPath: string, etag: string) => ({
     "Content-Security-Policy": pagePolicy(content, realPath, etag),
   });
@@ -96,15 +103,27 @@ export function siteFiles(site: PublishedSite) {
     const build = await builds.current();
     const cacheable = pages.usable(req, build);
     const key = segments.join("/");
+    const pagePath = "/" + key;
+    /** The stamp and this reader's view of the page (readerView.ts). */
+    const readerTransform = async (content: Buffer) => {
+      const stamp = await stamps?.of(build);
+      if (!views) return stamp;
+      const rules = await site.currentPageRules();
+      return views.transform(stamp, pagePath, await views.facts(content, pagePath, principalOf(res), rules));
+    };
     const hit = cacheable ? pages.get(build, key) : undefined;
     if (hit) {
-      sendCachedPage(req, res, hit, await stamps?.of(build));
+      sendCachedPage(req, res, hit, await readerTransform(hit.content));
       return;
     }
     const found = segments.some((name) => name.startsWith(".")) ? undefined : await lookup(build, segments);
     if (cacheable && found?.kind === "file" && found.path.endsWith(".html")) {
       const page = await pages.load(build, key, found.path, pagePolicy);
-      sendCachedPage(req, res, page, await stamps?.of(build));
+      sendCachedPage(req, res, page, await readerTransform(page.content));
+      return;
+    }
+    if (found?.kind === "file" && isSearchIndex(segments)) {
+      await sendSearchIndex(req, res, found.path, principalOf(res), site);
       return;
     }
 
@@ -129,7 +148,7 @@ export function siteFiles(site: PublishedSite) {
       await sendStaticFile(req, res, found.path, {
         cacheControl: immutable ? IMMUTABLE : REVALIDATE,
         ...(isHtml && { headersFromContent }),
-        ...(isHtml && stamps && { transform: await stamps.of(build) }),
+        ...(isHtml && { transform: await readerTransform(await readFile(found.path)) }),
       });
       return;
     }
@@ -142,10 +161,24 @@ export function siteFiles(site: PublishedSite) {
     }
     const notFoundPage = await maybeFileInside(build, ["404.html"]);
     if (notFoundPage === undefined) throw new HttpError(404, "page not found");
+    // Its sidebar is filtered like any page's; its links are written relative to the root.
+    const notFoundView = views
+      ? views.transform(
+          undefined,
+          "/404",
+          await views.facts(
+            await readFile(notFoundPage),
+            "/404",
+            principalOf(res),
+            await site.currentPageRules(),
+          ),
+        )
+      : undefined;
     await sendStaticFile(req, res, notFoundPage, {
       cacheControl: REVALIDATE,
       status: 404,
       headersFromContent,
+      ...(notFoundView && { transform: notFoundView }),
     });
   };
 }

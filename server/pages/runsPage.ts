@@ -18,6 +18,8 @@ function cell(text, cls) { const td = document.createElement("td"); td.textConte
 function render(run) {
   let row = document.getElementById("run-" + run.id);
   if (!row) { row = document.createElement("tr"); row.id = "run-" + run.id; table.prepend(row); }
+  document.querySelector("#runs-empty")?.remove();
+  document.querySelector("#runs-panel").hidden = false;
   row.replaceChildren(
     cell(run.id), cell(run.job), cell(run.status, "status-" + run.status),
     cell(run.attempt + "/" + run.maxAttempts),
@@ -83,11 +85,21 @@ export function sendRunsPage(
     body: `<main data-page="runs"><header><h1>Runs</h1>${account}</header>
 <p><a href="/">Site</a> · times in UTC · updates live</p>
 <p>${buttons}</p>
-<table id="runs"><thead><tr><th>Run</th><th>Job</th><th>Status</th><th>Attempt</th><th>Progress</th><th>Started</th><th>Error</th></tr></thead>
+${
+  options.runs.length === 0
+    ? `<p id="runs-empty" class="muted">No runs yet. ${
+        options.canOperate
+          ? "Start one with a button above; it appears here with its progress and log as it runs."
+          : "Runs started by a schedule, <code>lakebook build</code> on the server or an analyst appear here live."
+      }</p>`
+    : ""
+}
+<div id="runs-panel"${options.runs.length === 0 ? " hidden" : ""}>
+<div class="scroll"><table id="runs"><thead><tr><th>Run</th><th>Job</th><th>Status</th><th>Attempt</th><th>Progress</th><th>Started</th><th>Error</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
-<h2 id="log-title">Log</h2><pre id="logs"></pre></main>`,
+</tbody></table></div>
+<h2 id="log-title">Log</h2><p class="muted">Select a run to see its log.</p><pre id="logs"></pre></div></main>`,
     bodyData: { csrf: options.session?.csrfToken ?? "" },
   });
 }

@@ -116,7 +116,11 @@ export function qualityGate(lake: Lake, suite: Suite, options: GateOptions = {})
       throw new QualityError(
         `${output.zone}/${output.dataset} failed its quality gate, version ${candidate.previous?.version ?? "none"} stays current: ` +
           failed.map((r) => `${r.expectation}${r.message ? ` (${r.message})` : ""}`).join("; ") +
-          `; see ${key} or run 'lakebook validate ${output.zone}/${output.dataset}' after fixing the data or the suite`,
+          `; the failing expectations and sample rows are in ${key}: fix the data or the suite and run the promotion again` +
+          // Only a committed version can be validated again: never suggest it for a first version.
+          (candidate.previous
+            ? ` ('lakebook validate ${output.zone}/${output.dataset}' rechecks the current version ${candidate.previous.version})`
+            : ""),
       );
     }
     return {

@@ -96,25 +96,38 @@ export async function publishBuild(
   }
 }
 
-/** Switches `current` to the newest kept build older than the live one. */
+/**
+ * Switches `current` to `target` when given (any kept build, older or newer than the live one:
+ * rolling back and forward again), else to the newest kept build older than the live one.
+ */
 export async function rollback(
   config: Config,
   store: Store | undefined,
   actor: string | null,
+  target?: string,
 ): Promise<{ from: string; to: string }> {
   const current = await maybeCurrentBuild(config.siteDir);
   if (current === undefined)
     throw new LakebookError("NOTHING_TO_ROLL_BACK", "nothing is published yet: run `lakebook build` first");
   const builds = await listBuilds(config.siteDir);
-  const older = builds.filter((id) => id < current);
-  const target = older.at(-1);
-  if (target === undefined) {
+  const kept = builds.join(", ") || "none";
+  if (target !== undefined && !builds.includes(target)) {
     throw new LakebookError(
-      "NOTHING_TO_ROLL_BACK",
-      `no kept build older than ${current} to roll back to (kept: ${builds.join(", ") || "none"})`,
+      "NOT_FOUND",
+      `no kept build '${target}': choose one of ${kept} (lakebook publish list)`,
     );
   }
-  await switchCurrent(config.siteDir, target);
-  await store?.audit({ action: "publish.rollback", actor, target, detail: { from: current } });
-  return { from: current, to: target };
+  if (target === current) {
+    throw new LakebookError("NOTHING_TO_ROLL_BACK", `${target} is already live`);
+  }
+  const to = target ?? builds.filter((id) => id < current).at(-1);
+  if (to === undefined) {
+    throw new LakebookError(
+      "NOTHING_TO_ROLL_BACK",
+      `no kept build older than ${current} to roll back to (kept: ${kept}); name a newer one to go forward`,
+    );
+  }
+  await switchCurrent(config.siteDir, to);
+  await store?.audit({ action: "publish.rollback", actor, target: to, detail: { from: current } });
+  return { from: current, to };
 }

@@ -11,6 +11,7 @@ import {
   qualityGate,
   qualityHistory,
   readValidation,
+  validateVersion,
   type Suite,
 } from "../../src/quality/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
@@ -82,6 +83,26 @@ describe("promotion gate", () => {
       ["pass", 1, false],
       ["fail", null, true],
     ]);
+  });
+
+  it("suggests only a validate command that works after a blocked promotion", async () => {
+    const lake = await lakeWithExchanges();
+    await commitRows(lake, "raw", "trades", PLANTED_ROWS);
+    // The first promotion is blocked: there is no version to validate, so none is suggested.
+    const first = (await promoteTrades(lake, stagingSuite()).catch((e: unknown) => e)) as Error;
+    expect(first).toBeInstanceOf(QualityError);
+    expect(first.message).toContain("version none stays current");
+    expect(first.message).toContain("fix the data or the suite and run the promotion again");
+    expect(first.message).not.toContain("lakebook validate");
+    expect(first.message).toMatch(/staging\/trades\/_quality\/[^ ]+\.json/);
+    // With a current version, the suggested command rechecks it, and it runs.
+    await commitRows(lake, "raw", "trades", CLEAN_ROWS);
+    await promoteTrades(lake, stagingSuite());
+    await commitRows(lake, "raw", "trades", PLANTED_ROWS);
+    const second = (await promoteTrades(lake, stagingSuite()).catch((e: unknown) => e)) as Error;
+    expect(second.message).toContain("('lakebook validate staging/trades' rechecks the current version 1)");
+    const recheck = await validateVersion(lake, stagingSuite());
+    expect(recheck.version).toBe(1);
   });
 
   it("commits a candidate whose failures are all warnings", async () => {

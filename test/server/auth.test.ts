@@ -186,11 +186,15 @@ describe("without signing in", () => {
 });
 
 describe("signing in", () => {
-  it("serves a self-contained login page whose policy allows only its own style", async () => {
+  it("serves a login page whose policy allows only its own style and the site's stylesheets", async () => {
     const response = await get("/auth/login?next=/explorer");
     expect(response.status).toBe(200);
     const policy = response.headers.get("content-security-policy")!;
-    expect(policy).toMatch(/default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; script-src 'none'/);
+    expect(policy).toMatch(
+      /default-src 'none'; style-src 'self' 'sha256-[A-Za-z0-9+/=]+'; font-src 'self' data:; script-src 'none'/,
+    );
+    // The site's look, from this origin (pages/siteTheme.ts).
+    expect(await response.clone().text()).toContain('<link rel="stylesheet" href="/auth/site.css">');
     const html = await response.text();
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(html).toContain('name="next" value="/explorer"');

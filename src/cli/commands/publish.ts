@@ -12,7 +12,9 @@ import { rollback } from "../../site/index.ts";
 const USAGE = `Usage: lakebook publish <list|rollback|access> ...
 
   publish list         kept builds (newest first), the live one marked, with recorded outcomes
-  publish rollback     make the previous kept build live again (atomic switch)
+  publish rollback [buildId]
+                       make the previous kept build live again, or the named kept build (older or
+                       newer: roll back, then forward again); atomic switch
   publish access       list the access rules
   publish access <path> <group>[,<group>...]
                        only admins and members of these groups may read pages, attachments and
@@ -39,7 +41,9 @@ export async function publish(options: { args?: string[] }): Promise<void> {
   if (action === "rollback") {
     const store = await maybeStore(config);
     try {
-      const { from, to } = await rollback(config, store, "cli");
+      if (groups !== undefined)
+        throw new CliError(`unexpected argument '${groups}': run 'lakebook publish --help'`);
+      const { from, to } = await rollback(config, store, "cli", path);
       console.log(`rolled back: ${to} is live (was ${from})`);
     } finally {
       await store?.close();
