@@ -18,20 +18,13 @@ import { EventEmitter } from "node:events";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { Run, RunLogLine, RunPatch, Store } from "../../src/store/index.ts";
+import type { Job, JobContext } from "../../src/jobs/index.ts";
 import { createRunFeed } from "./runFeed.ts";
+
+export type { Job, JobContext };
 
 /** Live run events: a run record whenever it changes, each log line, and the end of streaming. */
 export type RunEvents = EventEmitter<{ run: [Run]; log: [RunLogLine]; close: [] }>;
-
-export interface JobContext {
-  readonly run: Run;
-  readonly signal: AbortSignal;
-  log(level: "debug" | "info" | "warn" | "error", message: string): void;
-  /** Reports progress from 0 to 1. */
-  progress(fraction: number): void;
-}
-
-export type Job = (context: JobContext) => Promise<void>;
 
 export interface RunnerOptions {
   readonly store: Store;
