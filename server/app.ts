@@ -13,6 +13,7 @@ import express, { type Express, type Request, type Response } from "express";
 import type { Config } from "../src/config.ts";
 import { HttpError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
+import type { RunQueue } from "../src/queue/index.ts";
 import type { Store } from "../src/store/index.ts";
 import { apiRouter } from "./api/router.ts";
 import { createAccessControl, type AccessControl, type AccessControlOptions } from "./auth/accessControl.ts";
@@ -51,6 +52,11 @@ export interface ServerEffects {
     windowMs: number;
   }>;
   readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number };
+  /**
+   * Where runs go (the caller opens and closes it): PostgreSQL makes this server only enqueue, for
+   * `lakebook worker` processes to execute. Default: in-process, runs execute in this server.
+   */
+  readonly queue?: RunQueue;
   /** Arm cron timers for the stored schedules (default true with a store). */
   readonly schedules?: boolean;
 }
@@ -88,6 +94,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
             metrics.buildDuration.observe({ status }, durationMs / 1000),
           ),
         ...effects.runs,
+        ...(effects.queue && { queue: effects.queue }),
         onSettled: (run) => metrics.runs.inc({ job: run.job, status: run.status }),
       })
     : undefined;

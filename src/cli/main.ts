@@ -29,6 +29,8 @@ Commands:
                        turns access control on ('user --help')
   secret set|remove <name>
                        store a source's password, TOTP seed or token, encrypted (LAKEBOOK_SECRET_KEY)
+  worker [--concurrency N]
+                       take runs from the PostgreSQL job queue (DATABASE_URL) and execute them
   publish list|rollback|access
                        published builds, rollback to the previous one, access rules by path
 
@@ -51,7 +53,7 @@ interface CommandOptions {
 
 const TAKES_ARGUMENTS = new Set(["validate"]);
 /** Commands that parse every argument after their name themselves (their own options, --help). */
-const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret"]);
+const OWN_OPTIONS = new Set(["ingest", "promote", "lake", "user", "publish", "secret", "worker"]);
 
 type Command = (options: CommandOptions) => Promise<void>;
 
@@ -68,6 +70,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import("./commands/user.ts")).user,
   publish: async () => (await import("./commands/publish.ts")).publish,
   secret: async () => (await import("./commands/secret.ts")).secret,
+  worker: async () => (await import("./commands/worker.ts")).worker,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import { configFromEnv } from "../../config.ts";
 import { createLogger } from "../../logger.ts";
+import { openRunQueue } from "../../queue/index.ts";
 import { openStore } from "../../store/index.ts";
 import { startServer } from "../../../server/index.ts";
 import { untilSignal } from "../signals.ts";
@@ -11,8 +12,11 @@ export async function serve(options: { port?: number; host?: string }): Promise<
   });
   const logger = createLogger({ name: "lakebook-server" });
   const store = await openStore(config);
+  let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;
   try {
-    const server = await startServer(config, { logger, store });
+    // With PostgreSQL this server only enqueues runs: `lakebook worker` processes execute them.
+    queue = await openRunQueue(config, logger);
+    const server = await startServer(config, { logger, store, queue });
     const users = await store.countUsers();
     const access = config.publicMode
       ? "public: anyone may read, sign in to change anything"
@@ -20,11 +24,13 @@ export async function serve(options: { port?: number; host?: string }): Promise<
         ? `private: ${users} user${users === 1 ? "" : "s"} may sign in at ${server.url}/auth/login`
         : "open: no users yet, anyone may read; 'lakebook user add <name> --role admin' turns access control on";
     console.log(`Lakebook is serving ${config.siteDir} and the curated lake at ${server.url}/`);
-    console.log(`access: ${access}; runs: ${server.url}/runs; store: ${store.kind}`);
+    console.log(`access: ${access}; runs: ${server.url}/runs; store: ${store.kind}; queue: ${queue.kind}`);
+    if (!queue.local) console.log("runs execute on workers: start one or more with 'lakebook worker'");
     await untilSignal();
     console.log("shutting down: finishing requests and running jobs");
     await server.close();
   } finally {
+    await queue?.close();
     await store.close();
   }
 }
