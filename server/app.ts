@@ -187,6 +187,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     sendRunsPage(res, {
       runs: await store.listRuns({ limit: 50 }),
       jobs: runner.jobNames,
+      ...(effects.queue && !effects.queue.local && { workers: await store.listWorkers() }),
       ...(principal.user && { user: principal.user }),
       ...(principal.session && { session: principal.session }),
       canOperate: await access.can(principal, "operate"),

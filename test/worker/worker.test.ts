@@ -2,7 +2,10 @@
  * `lakebook worker` processes on the PostgreSQL queue, with real faults: a worker SIGKILLed
  * mid-run, SIGTERM (finish, or hand back), PostgreSQL connections cut and restored.
  */
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/logger.ts";
+import { createApp, servicesOf } from "../../server/index.ts";
 import { eventually } from "../helpers/eventually.ts";
 import { openCluster, type Cluster, type ServerSide } from "./cluster.ts";
 
@@ -26,6 +29,26 @@ describe("lakebook worker", () => {
     expect(done).toMatchObject({ status: "succeeded", workerId, attempt: 1 });
     const workers = await server.store.listWorkers();
     expect(workers.find((w) => w.id === workerId)).toMatchObject({ concurrency: 2, stoppedAt: null });
+    // The Runs page names the worker of each run, and lists the workers with their heartbeat.
+    const app = createApp(cluster.config, {
+      store: server.store,
+      queue: server.queue,
+      logger: silentLogger,
+      schedules: false,
+    });
+    const http = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => http.once("listening", resolve));
+    try {
+      const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      const page = await (await fetch(`${base}/runs`)).text();
+      expect(page).toContain(`<td>${workerId}</td><td>alive</td><td>0/2</td>`);
+      expect(page).toMatch(new RegExp(`id="run-${run.id}".*<td>${workerId}</td>`));
+      const api = (await (await fetch(`${base}/api/workers`)).json()) as { workers: { id: string }[] };
+      expect(api.workers.map((w) => w.id)).toContain(workerId);
+    } finally {
+      await servicesOf(app).shutdown(1000);
+      await new Promise((resolve) => http.close(resolve));
+    }
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
     expect((await server.store.listWorkers()).find((w) => w.id === workerId)?.stoppedAt).toBeInstanceOf(Date);
