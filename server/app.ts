@@ -27,6 +27,7 @@ import { errorHandler } from "./middlewares/errorHandler.ts";
 import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
 import { requestLogger } from "./middlewares/requestLogger.ts";
+import { tracing } from "./middlewares/tracing.ts";
 import { requireRead } from "./middlewares/requireRead.ts";
 import { securityHeaders } from "./middlewares/securityHeaders.ts";
 import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
@@ -120,6 +121,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   app.set("strict routing", true);
 
   app.use(requestId());
+  app.use(tracing());
   app.use(requestLogger(logger));
   app.use(metrics.middleware());
   app.use(canonicalRequestPath());

@@ -23,6 +23,7 @@ import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { createInProcessQueue, type RunQueue } from "../../src/queue/index.ts";
 import type { Run, RunLogLine, RunPatch, Store } from "../../src/store/index.ts";
+import { extractTrace, injectTrace, withSpan } from "../../src/telemetry/index.ts";
 import type { Job, JobContext } from "../../src/jobs/index.ts";
 import { createRunFeed } from "./runFeed.ts";
 
@@ -78,7 +79,11 @@ export interface Runner {
    * Executes a queued run in this process for `workerId` (a `lakebook worker`); resolves with the
    * run once it finished or was handed back. Nothing happens for a run that already finished.
    */
-  runQueued(runId: string, workerId: string): Promise<Run | undefined>;
+  runQueued(
+    runId: string,
+    workerId: string,
+    trace?: Readonly<Record<string, string>>,
+  ): Promise<Run | undefined>;
   /** `handBack`: runs still active after `timeoutMs` go back to the queue instead of being cancelled. */
   drain(timeoutMs: number, options?: { handBack?: boolean }): Promise<void>;
 }
@@ -154,7 +159,9 @@ export function createRunner(options: RunnerOptions): Runner {
               void update(run.id, { progress: Math.max(0, Math.min(1, fraction)) });
             },
           };
-          await Promise.race([job(context), rejectOnAbort(attemptController.signal)]);
+          await withSpan(`attempt ${attempt}`, { "lakebook.run.attempt": attempt }, () =>
+            Promise.race([job(context), rejectOnAbort(attemptController.signal)]),
+          );
           await logChain;
           run = (await update(run.id, { status: "succeeded", progress: 1, finishedAt: new Date() })) ?? run;
           return;
@@ -204,11 +211,27 @@ export function createRunner(options: RunnerOptions): Runner {
     }
   };
 
-  const start = (run: Run, owner?: string): Promise<void> => {
+  const start = (run: Run, owner?: string, trace?: Readonly<Record<string, string>>): Promise<void> => {
     startedHere.add(run.id);
     if (startedHere.size > 1000) startedHere.delete(startedHere.values().next().value!);
     const controller = new AbortController();
-    const done = execute(run, controller, owner)
+    const attributes = {
+      "lakebook.run.id": run.id,
+      "lakebook.job": run.job,
+      "lakebook.worker.id": owner ?? "",
+    };
+    const done = withSpan(
+      `run ${run.job}`,
+      attributes,
+      () => {
+        // Inside the run's span: the line carries its trace id.
+        logger.info({ runId: run.id, job: run.job, workerId: owner }, "run started");
+        return execute(run, controller, owner);
+      },
+      {
+        ...(trace && { parent: extractTrace(trace) }),
+      },
+    )
       .catch((error: unknown) => logger.error({ err: error, runId: run.id }, "run failed to record"))
       .finally(() => active.delete(run.id));
     active.set(run.id, { controller, done });
@@ -246,7 +269,7 @@ export function createRunner(options: RunnerOptions): Runner {
       });
       if (!run) return undefined;
       events.emit("run", run);
-      const trace = options.traceContext?.();
+      const trace = (options.traceContext ?? injectTrace)();
       await queue.enqueue({
         runId: run.id,
         job: run.job,
@@ -278,7 +301,7 @@ export function createRunner(options: RunnerOptions): Runner {
         await sleep(pollMs, new AbortController().signal);
       }
     },
-    async runQueued(runId, workerId) {
+    async runQueued(runId, workerId, trace) {
       if (draining)
         throw new HandBackError(`worker ${workerId} is stopping: run ${runId} goes back to the queue`);
       const claimed = await store.claimRun(runId, workerId);
@@ -298,7 +321,7 @@ export function createRunner(options: RunnerOptions): Runner {
           `resumed by worker ${workerId} at attempt ${claimed.attempt}`,
         );
       }
-      await start(claimed, workerId);
+      await start(claimed, workerId, trace);
       const run = await store.maybeRun(runId);
       if (handingBack && run && run.finishedAt === null && run.workerId === workerId) {
         // The queue delivers it again, to a worker that is not stopping.

@@ -10,6 +10,7 @@ import { runMarketPipeline } from "../demo/marketPipeline.ts";
 import { createLake } from "../lake/index.ts";
 import type { Logger } from "../logger.ts";
 import type { Store } from "../store/index.ts";
+import { withSpan } from "../telemetry/index.ts";
 import type { Job } from "./job.ts";
 import { runLogger } from "./runLogger.ts";
 
@@ -34,15 +35,17 @@ export interface JobDependencies {
 export function defaultJobs(config: Config, store: Store, deps: JobDependencies): Record<string, Job> {
   return {
     build: async (context) => {
-      const result = await deps.publishBuild(config, store, {
-        logger: runLogger(context),
-        runId: context.run.id,
-        ...(deps.onBuildFinished && { onFinished: deps.onBuildFinished }),
-      });
+      const result = await withSpan("build", { "lakebook.run.id": context.run.id }, () =>
+        deps.publishBuild(config, store, {
+          logger: runLogger(context),
+          runId: context.run.id,
+          ...(deps.onBuildFinished && { onFinished: deps.onBuildFinished }),
+        }),
+      );
       context.log("info", `published build ${result.buildId} in ${result.durationMs} ms`);
     },
     "pipeline:market": async (context) => {
-      const result = await runMarketPipeline(createLake(config));
+      const result = await withSpan("pipeline market", {}, () => runMarketPipeline(createLake(config)));
       context.log("info", `curated/prices v${result.curated.version}: ${result.curated.rowCount} rows`);
     },
   };

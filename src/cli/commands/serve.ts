@@ -2,6 +2,7 @@ import { configFromEnv } from "../../config.ts";
 import { createLogger } from "../../logger.ts";
 import { openRunQueue } from "../../queue/index.ts";
 import { openStore } from "../../store/index.ts";
+import { startTracing } from "../../telemetry/index.ts";
 import { startServer } from "../../../server/index.ts";
 import { untilSignal } from "../signals.ts";
 
@@ -11,6 +12,7 @@ export async function serve(options: { port?: number; host?: string }): Promise<
     ...(options.host !== undefined && { host: options.host }),
   });
   const logger = createLogger({ name: "lakebook-server" });
+  const tracing = await startTracing("lakebook-server");
   const store = await openStore(config);
   let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;
   try {
@@ -32,5 +34,6 @@ export async function serve(options: { port?: number; host?: string }): Promise<
   } finally {
     await queue?.close();
     await store.close();
+    await tracing.shutdown();
   }
 }

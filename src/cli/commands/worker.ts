@@ -11,6 +11,7 @@ import { benchJobs } from "../../jobs/benchJobs.ts";
 import { createLogger } from "../../logger.ts";
 import { openRunQueue } from "../../queue/index.ts";
 import { openStore } from "../../store/index.ts";
+import { startTracing } from "../../telemetry/index.ts";
 import { startWorker } from "../../worker/worker.ts";
 import { createRunner, publishBuild } from "../../../server/index.ts";
 import { untilSignal } from "../signals.ts";
@@ -49,6 +50,7 @@ export async function worker(options: { args?: string[] }): Promise<void> {
     );
   }
   const logger = createLogger({ name: "lakebook-worker" });
+  const tracing = await startTracing("lakebook-worker");
   const store = await openStore(config);
   try {
     const queue = await openRunQueue(config, logger);
@@ -67,7 +69,7 @@ export async function worker(options: { args?: string[] }): Promise<void> {
         queue,
         logger,
         concurrency,
-        execute: (message, workerId) => runner.runQueued(message.runId, workerId),
+        execute: (message, workerId) => runner.runQueued(message.runId, workerId, message.trace),
         drain: (timeoutMs) => runner.drain(timeoutMs, { handBack: true }),
       });
       console.log(
@@ -81,5 +83,6 @@ export async function worker(options: { args?: string[] }): Promise<void> {
     }
   } finally {
     await store.close();
+    await tracing.shutdown();
   }
 }
