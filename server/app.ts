@@ -84,7 +84,8 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   const store = effects.store;
   const access = createAccessControl(config, store, effects.access);
   const running = { count: () => 0 };
-  const metrics = createMetrics(config, () => running.count());
+  const queue = effects.queue;
+  const metrics = createMetrics(config, () => running.count(), queue && (() => queue.depth()));
   const runner: Runner | undefined = store
     ? createRunner({
         store,
@@ -96,7 +97,13 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
           ),
         ...effects.runs,
         ...(effects.queue && { queue: effects.queue }),
-        onSettled: (run) => metrics.runs.inc({ job: run.job, status: run.status }),
+        onSettled: (run) => {
+          metrics.runs.inc({ job: run.job, status: run.status });
+          if (run.startedAt && run.finishedAt) {
+            const seconds = (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000;
+            metrics.runDuration.observe({ job: run.job, status: run.status }, seconds);
+          }
+        },
       })
     : undefined;
   if (runner) running.count = () => runner.activeCount();
