@@ -9,7 +9,7 @@ import { CliError } from "../../errors.ts";
 import { defaultJobs } from "../../jobs/index.ts";
 import { benchJobs } from "../../jobs/benchJobs.ts";
 import { createLogger } from "../../logger.ts";
-import { openRunQueue } from "../../queue/index.ts";
+import { openRunQueue, queueSettingsFromEnv } from "../../queue/index.ts";
 import { openStore } from "../../store/index.ts";
 import { startTracing } from "../../telemetry/index.ts";
 import { startWorker } from "../../worker/worker.ts";
@@ -49,6 +49,8 @@ export async function worker(options: { args?: string[] }): Promise<void> {
         "'lakebook serve' runs every job itself",
     );
   }
+  // Checked before anything is opened: a bad setting must not leave a half-started worker.
+  queueSettingsFromEnv();
   const logger = createLogger({ name: "lakebook-worker" });
   const tracing = await startTracing("lakebook-worker");
   const store = await openStore(config);
