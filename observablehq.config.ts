@@ -1,19 +1,16 @@
 /**
  * Observable Framework configuration for the Lakebook notebooks.
  *
- * Builds run with no internet (see src/site/): `lakebook build` vendors every library the pages
- * import into `notebooks/.observablehq/cache/_npm/` before Framework runs, and fails with a
- * clear message when a page imports something that is not vendored. Paths here are relative to
- * the project root; `buildSite` passes absolute ones (root, output) itself.
+ * Builds run with no internet (see src/site/): every library the pages import is served to
+ * Framework from node_modules (src/site/localNpm.ts), and a page importing a package that is not
+ * installed fails with the command to install it. Paths here are relative to the project root;
+ * `buildSite` passes absolute ones (root, output) itself.
  *
  * DuckDB in the browser: pages use `openDuckDB()` from `notebooks/components/duckdb.js`
  * (DuckDB-WASM 1.27.0, Parquet built in, served from this site). Framework's own `sql` front
  * matter and `DuckDBClient` load DuckDB-WASM 1.29.0, whose Parquet and JSON readers are
  * extensions downloaded from extensions.duckdb.org, so they fail offline and `lakebook build`
- * rejects them. To opt in to the newer engine anyway, vendor `@duckdb/duckdb-wasm@1.29.0` and set
- * `duckdb: { extensions: ["parquet", "json"] }` below: Framework then downloads the extension
- * files once at build time into `.observablehq/cache/_duckdb/` (network needed for that first
- * build, or copy that folder from a machine that has it) and self-hosts them with the site.
+ * rejects them (the extension files are not on npm, so they cannot come from node_modules).
  */
 const tsxLoader = new URL("./node_modules/tsx/dist/loader.mjs", import.meta.url);
 

@@ -20,7 +20,7 @@ import { normalizeConfig } from "../src/config.ts";
 import { silentLogger } from "../src/logger.ts";
 import { createStore } from "../src/store/index.ts";
 import { startServer } from "../server/index.ts";
-import { hashPassword } from "../server/auth/password.ts";
+import { hashPassword } from "../src/auth/index.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);

@@ -1,8 +1,9 @@
 // JSON API source demo: the bundled readings, paged by cursor with ETags on a loopback server;
 // a rebuild with unchanged data gets 304s and lands nothing new.
-import { configFromEnv } from "../src/config.ts";
-import { createLake } from "../src/lake/index.ts";
-import { runApiSource, sampleSourcesDir, startSampleSite } from "../src/sources/index.ts";
+import { configFromEnv, createLake, runApiSource, sampleSourcesDir, startSampleSite } from "lakebook";
+
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
 
 const config = configFromEnv();
 const site = await startSampleSite(sampleSourcesDir(config.root));

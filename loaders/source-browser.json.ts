@@ -1,9 +1,17 @@
 // Browser source demo: Chromium renders a loopback page whose script fetches JSON and draws a
 // table; the table and the JSON response are captured and landed. Without Chromium the page
 // says so instead of failing the build.
-import { configFromEnv } from "../src/config.ts";
-import { createLake } from "../src/lake/index.ts";
-import { launchChromium, runBrowserSource, sampleSourcesDir, startSampleSite } from "../src/sources/index.ts";
+import {
+  configFromEnv,
+  createLake,
+  launchChromium,
+  runBrowserSource,
+  sampleSourcesDir,
+  startSampleSite,
+} from "lakebook";
+
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
 
 const config = configFromEnv();
 const browser = await launchChromium().catch((error: Error) => error);

@@ -1,8 +1,9 @@
 // HTML source demo: the bundled windows-1252 stations page, served on loopback, extracted with a
 // declarative table selector and landed (robots.txt respected).
-import { configFromEnv } from "../src/config.ts";
-import { createLake } from "../src/lake/index.ts";
-import { runHtmlSource, sampleSourcesDir, startSampleSite } from "../src/sources/index.ts";
+import { configFromEnv, createLake, runHtmlSource, sampleSourcesDir, startSampleSite } from "lakebook";
+
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
 
 const config = configFromEnv();
 const site = await startSampleSite(sampleSourcesDir(config.root));

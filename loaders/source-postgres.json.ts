@@ -1,10 +1,10 @@
 // PostgreSQL source demo: a parameterized query (rows generated server-side) streamed into
 // Parquet and landed; the rows shown are read back from that Parquet, with their exact types.
 // When PostgreSQL is not reachable the page says so instead of failing the build.
-import { configFromEnv } from "../src/config.ts";
-import { createLake } from "../src/lake/index.ts";
-import { parquetRelation, withDb } from "../src/pipeline/index.ts";
-import { runPostgresSource } from "../src/sources/index.ts";
+import { configFromEnv, createLake, parquetRelation, runPostgresSource, withDb } from "lakebook";
+
+// The sample sources change rarely; rebuilds within the hour reuse what they fetched.
+export const maxAge = "1h";
 
 const config = configFromEnv();
 const lake = createLake(config);

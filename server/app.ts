@@ -37,6 +37,8 @@ import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
 import { createRunner, type Job, type Runner } from "./runs/runner.ts";
 import { createScheduler, type Scheduler } from "./runs/scheduler.ts";
+import { syncConfigSchedules } from "./runs/configSchedules.ts";
+import { loadProjectConfig } from "../src/project/index.ts";
 
 /** Side effects and services of the server, swappable in tests (`{ logger: silentLogger }`). */
 export interface ServerEffects {
@@ -52,7 +54,7 @@ export interface ServerEffects {
     attemptsPerWindow: number;
     windowMs: number;
   }>;
-  readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number };
+  readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number; readonly leaseMs?: number };
   /**
    * Where runs go (the caller opens and closes it): PostgreSQL makes this server only enqueue, for
    * `lakebook worker` processes to execute. Default: in-process, runs execute in this server.
@@ -60,6 +62,11 @@ export interface ServerEffects {
   readonly queue?: RunQueue;
   /** Arm cron timers for the stored schedules (default true with a store). */
   readonly schedules?: boolean;
+  /**
+   * Serve this folder as the site instead of the published build under `siteDir/current`: the
+   * output of another Framework project (`lakebook serve --root`), served as it is.
+   */
+  readonly staticSite?: string;
 }
 
 /** What `startServer` needs to shut the app down gracefully. */
@@ -82,7 +89,7 @@ const STATIC_METHODS = ["GET", "HEAD"] as const;
 export function createApp(config: Config, effects: ServerEffects = {}): Express {
   const logger = effects.logger ?? createLogger({ name: "lakebook-server" });
   const store = effects.store;
-  const access = createAccessControl(config, store, effects.access);
+  const access = createAccessControl(config, store, { logger, ...effects.access });
   const running = { count: () => 0 };
   const queue = effects.queue;
   const metrics = createMetrics(config, () => running.count(), queue && (() => queue.depth()));
@@ -110,12 +117,35 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   const scheduler =
     store && runner && effects.schedules !== false ? createScheduler({ store, runner, logger }) : undefined;
   if (scheduler) {
-    void scheduler
-      .sync()
+    // Schedules declared in lakebook.config.ts are stored first, so they run like the others.
+    void loadProjectConfig(config.root)
+      .then((project) => syncConfigSchedules(store!, project.schedules, logger))
+      .catch((error: unknown) =>
+        logger.error({ err: error }, "schedules of the project config could not be stored"),
+      )
+      .then(() => scheduler.sync())
       .catch((error: unknown) => logger.error({ err: error }, "schedules could not be read"));
   }
+  if (store) {
+    // Runs and builds a stopped process left "running" are failed now, not shown running forever.
+    void store.recoverAbandoned().then(
+      ({ runs, builds }) => {
+        if (runs.length + builds.length === 0) return;
+        logger.warn(
+          { runs: runs.map((run) => run.id), builds: builds.map((build) => build.id) },
+          "marked runs and builds of a stopped process failed (abandoned)",
+        );
+      },
+      (error: unknown) => logger.warn({ err: error }, "abandoned runs and builds could not be checked"),
+    );
+  }
   let ready = true;
-  const site = createPublishedSite(config, logger, store ? createBuildStamp(store) : undefined);
+  const site = createPublishedSite(
+    config,
+    logger,
+    store ? createBuildStamp(store) : undefined,
+    effects.staticSite,
+  );
 
   const app = express();
   app.disable("x-powered-by");
@@ -140,11 +170,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   });
   app.get("/readyz", async (_req, res) => {
     const checks: Record<string, string> = { server: ready ? "ok" : "shutting down" };
-    if (store)
-      checks.store = await store.ping().then(
-        () => "ok",
-        (error: unknown) => `failed: ${(error as Error).message}`,
-      );
+    if (store) checks.store = await pingWithin(store, READY_TIMEOUT_MS);
     const ok = Object.values(checks).every((value) => value === "ok");
     res.setHeader("Cache-Control", "no-store");
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
@@ -230,6 +256,26 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
 /** The services of an app made by `createApp`. */
 export function servicesOf(app: Express): AppServices {
   return app.locals.lakebook as AppServices;
+}
+
+/** How long /readyz waits for the store before reporting it failed. */
+const READY_TIMEOUT_MS = 1000;
+
+/** "ok", or why the store did not answer a round trip within `timeoutMs`. */
+async function pingWithin(store: Store, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`failed: no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  const ping = store.ping().then(
+    () => "ok",
+    (error: unknown) => `failed: ${(error as Error).message}`,
+  );
+  try {
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isLoopback(address: string | undefined): boolean {

@@ -2,10 +2,11 @@
  * The build stamp every published page carries: build time, build id and the curated dataset
  * versions the build was made from, inserted before `</body>` as plain HTML (no script, so the
  * page's Content-Security-Policy is unchanged). The same data is at `/api/builds/current`.
+ * While the store cannot answer, pages keep the stamp they had.
  */
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
-import type { Store } from "../src/store/index.ts";
+import type { BuildRecord, Store } from "../src/store/index.ts";
 import { buildTime } from "./api/routes.ts";
 import { escapeHtml } from "./pages/html.ts";
 
@@ -28,7 +29,17 @@ export function createBuildStamp(store: Store | undefined, ttlMs = 5000): BuildS
     const known = now(buildDir);
     if (known) return known;
     const id = basename(buildDir);
-    const record = await store?.maybeBuild(id).catch(() => undefined);
+    let record: BuildRecord | undefined;
+    try {
+      record = await store?.maybeBuild(id);
+    } catch {
+      // The store is down: keep the stamp pages carried (its versions), else stamp without them.
+      const previous = cache.get(id);
+      if (previous) {
+        cache.set(id, { value: previous.value, until: Date.now() + ttlMs });
+        return previous.value;
+      }
+    }
     const time = buildTime(id, record?.finishedAt ?? null)
       .slice(0, 16)
       .replace("T", " ");

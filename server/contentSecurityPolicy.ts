@@ -14,6 +14,11 @@
  *   the real listener as a property; without these hashes every such element logs a violation.
  *   The placeholders are not valid JavaScript, so allowing them allows no code; any other inline
  *   handler stays blocked.
+ * - no `'unsafe-eval'`, except on pages that load a library that compiles code at run time
+ *   (EVAL_LIBRARIES: Vega, behind Framework's `vl`, turns every expression of a spec into a
+ *   `Function`). The other libraries Framework pages load do without: d3-dsv's row converter,
+ *   used by every `FileAttachment.csv()`/`tsv()`, `d3.csv` and `autoType`, does it with
+ *   `new Function` too, and Lakebook bundles it with an equivalent closure (src/site/localNpm.ts).
  * External origins are not allowed: pages must work offline, so anything from a CDN (e.g. the
  * Google Fonts stylesheet Framework's default theme links) is blocked and falls back to local fonts.
  */
@@ -21,6 +26,17 @@ import { createHash } from "node:crypto";
 
 const INLINE_SCRIPT = /<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi;
 const HAS_SRC = /(?:^|\s)src\s*=/i;
+
+/**
+ * Libraries that need `'unsafe-eval'`, recognized by the path Framework gives their files in a
+ * page's module preloads (`_npm/<name>@<version>/...`).
+ */
+const EVAL_LIBRARIES = /(?:^|[/"'])_npm\/vega@\d/;
+
+/** True when the page loads a library that only works with `'unsafe-eval'` (EVAL_LIBRARIES). */
+export function needsEval(html: string): boolean {
+  return EVAL_LIBRARIES.test(html);
+}
 
 /** The `'sha256-...'` sources for every inline script of an HTML document. */
 export function inlineScriptHashes(html: string): string[] {
@@ -41,11 +57,12 @@ const HTL_PLACEHOLDER_HASHES = Array.from(
   (_, i) => `'sha256-${createHash("sha256").update(`::${i}`, "utf8").digest("base64")}'`,
 );
 
-/** The policy for one page, given its inline script hashes. */
-export function pagePolicy(scriptHashes: readonly string[]): string {
+/** The policy for one page, given its inline script hashes and whether it needs eval. */
+export function pagePolicy(scriptHashes: readonly string[], options: { evaluates?: boolean } = {}): string {
+  const evaluates = options.evaluates ? ["'unsafe-eval'"] : [];
   return [
     "default-src 'self'",
-    ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(" "),
+    ["script-src 'self' 'wasm-unsafe-eval'", ...evaluates, ...scriptHashes].join(" "),
     ["script-src-attr 'unsafe-hashes'", ...HTL_PLACEHOLDER_HASHES].join(" "),
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
@@ -74,7 +91,8 @@ export function createPagePolicyCache(
     const key = `${realPath}\0${etag}`;
     let policy = cache.get(key);
     if (policy === undefined) {
-      policy = pagePolicy(inlineScriptHashes(html.toString("utf8")));
+      const text = html.toString("utf8");
+      policy = pagePolicy(inlineScriptHashes(text), { evaluates: needsEval(text) });
       if (cache.size >= maxEntries) cache.clear();
       cache.set(key, policy);
     }

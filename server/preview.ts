@@ -20,25 +20,53 @@ import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
 import type { ServerEffects } from "./app.ts";
 import type { RunningServer } from "./startServer.ts";
-import { loadFramework, readFrameworkSpec } from "../src/site/index.ts";
+import {
+  createLocalNpm,
+  guardFrameworkDownloads,
+  LAKEBOOK_ROOT,
+  loadFramework,
+  offlineSpec,
+  prepareCache,
+  readFrameworkSpec,
+  selfHostedStylesheets,
+  type FrameworkProject,
+} from "../src/site/index.ts";
 
 interface PreviewServerClass {
   new (options: { server: EventEmitter; verbose?: boolean }): { _readConfig: () => Promise<unknown> };
 }
 
-export async function startPreview(config: Config, effects: ServerEffects = {}): Promise<RunningServer> {
+export interface PreviewOptions {
+  /** Preview another Framework project (its pages and config) instead of the notebooks. */
+  readonly framework?: FrameworkProject;
+}
+
+export async function startPreview(
+  config: Config,
+  effects: ServerEffects = {},
+  options: PreviewOptions = {},
+): Promise<RunningServer> {
   const logger = effects.logger ?? createLogger({ name: "lakebook-preview" });
   // Loaded through the site module first: it switches Framework's telemetry off.
   const { normalizeConfig } = await loadFramework();
   const previewModule = "@observablehq/framework/dist/preview.js";
   const { PreviewServer } = (await import(previewModule)) as { PreviewServer: PreviewServerClass };
-  // The project's observablehq.config.ts with absolute paths, as buildSite uses it; Framework
-  // would otherwise resolve `root` against the working directory. Edits to the config file need
-  // a restart; pages, components and loaders reload live.
-  const frameworkConfig = normalizeConfig({
-    ...(await readFrameworkSpec(config.root)),
-    root: config.notebooksDir,
-  });
+  // The project's config with absolute paths, as the builds use it; Framework would otherwise
+  // resolve `root` against the working directory. Edits to the config file need a restart;
+  // pages, components and loaders reload live.
+  const pagesDir = options.framework?.pagesDir ?? config.notebooksDir;
+  const searchRoots = [options.framework?.root ?? config.root, LAKEBOOK_ROOT];
+  let spec: Record<string, unknown>;
+  if (options.framework) spec = offlineSpec(options.framework.spec);
+  else {
+    const own = await readFrameworkSpec(config.root);
+    spec = { ...own, globalStylesheets: selfHostedStylesheets(own.globalStylesheets) };
+  }
+  const frameworkConfig = normalizeConfig({ ...spec, root: pagesDir });
+  await prepareCache(pagesDir, searchRoots, logger);
+  // As in builds: npm imports are answered from node_modules, other downloads refused, for as
+  // long as the preview runs (the guard passes every other request through).
+  const guard = guardFrameworkDownloads(() => "preview", createLocalNpm(searchRoots));
   const framework = new EventEmitter();
   const previewServer = new PreviewServer({ server: framework, verbose: false });
   previewServer._readConfig = async () => frameworkConfig;
@@ -78,6 +106,6 @@ export async function startPreview(config: Config, effects: ServerEffects = {}):
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).finally(() => guard.release()),
   };
 }

@@ -80,6 +80,11 @@ const configSchema = z
      * the login rate limit and the audit log see. false (default): the socket's address.
      */
     trustProxy: trustProxySchema,
+    /**
+     * How long a lake write keeps rebasing on other writers' commits before it gives up
+     * (LAKEBOOK_COMMIT_TIMEOUT, in seconds; default 120).
+     */
+    commitTimeoutMs: z.number().int().min(0),
   })
   .strict();
 
@@ -113,6 +118,7 @@ export function normalizeConfig(spec: unknown = {}): Config {
     port: input.port ?? 3000,
     publicMode: input.publicMode ?? false,
     trustProxy: input.trustProxy ?? false,
+    commitTimeoutMs: input.commitTimeoutMs ?? 120_000,
   };
   const parsed = configSchema.safeParse(withDefaults);
   if (!parsed.success) {
@@ -124,7 +130,7 @@ export function normalizeConfig(spec: unknown = {}): Config {
 
 /**
  * Reads the environment: LAKEBOOK_ROOT, LAKEBOOK_LAKE_DIR, LAKEBOOK_SITE_DIR, HOST, PORT,
- * DATABASE_URL, LAKEBOOK_SECRET_KEY, LAKEBOOK_PUBLIC, LAKEBOOK_TRUST_PROXY, and for the S3 lake
+ * DATABASE_URL, LAKEBOOK_SECRET_KEY, LAKEBOOK_PUBLIC, LAKEBOOK_TRUST_PROXY, LAKEBOOK_COMMIT_TIMEOUT, and for the S3 lake
  * LAKEBOOK_S3_ENDPOINT, LAKEBOOK_S3_BUCKET, LAKEBOOK_S3_PREFIX, LAKEBOOK_S3_REGION,
  * LAKEBOOK_S3_ACCESS_KEY, LAKEBOOK_S3_SECRET_KEY (setting the endpoint switches the lake to S3).
  */
@@ -132,6 +138,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
   const port = env.PORT === undefined || env.PORT === "" ? undefined : Number(env.PORT);
   if (port !== undefined && !Number.isInteger(port)) {
     throw new ConfigError(`PORT must be a whole number, got '${env.PORT}'`);
+  }
+  const commitTimeout = env.LAKEBOOK_COMMIT_TIMEOUT ? Number(env.LAKEBOOK_COMMIT_TIMEOUT) : undefined;
+  if (commitTimeout !== undefined && !(Number.isFinite(commitTimeout) && commitTimeout >= 0)) {
+    throw new ConfigError(
+      `LAKEBOOK_COMMIT_TIMEOUT must be a number of seconds, got '${env.LAKEBOOK_COMMIT_TIMEOUT}'`,
+    );
   }
   const storage: StorageConfig | undefined = env.LAKEBOOK_S3_ENDPOINT
     ? {
@@ -155,6 +167,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     ...(env.LAKEBOOK_SECRET_KEY && { secretKey: env.LAKEBOOK_SECRET_KEY }),
     ...(env.LAKEBOOK_PUBLIC && { publicMode: env.LAKEBOOK_PUBLIC === "true" || env.LAKEBOOK_PUBLIC === "1" }),
     ...(env.LAKEBOOK_TRUST_PROXY && { trustProxy: parseTrustProxy(env.LAKEBOOK_TRUST_PROXY) }),
+    ...(commitTimeout !== undefined && { commitTimeoutMs: Math.round(commitTimeout * 1000) }),
     ...overrides,
   });
 }
@@ -184,4 +197,12 @@ export function parseTrustProxy(value: string): TrustProxy {
     );
   }
   return entries;
+}
+
+/**
+ * Whether this process runs in a strict build (`lakebook build --strict` sets LAKEBOOK_STRICT=1
+ * for its loaders): data whose newest version failed its quality checks fails the loader.
+ */
+export function strictFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.LAKEBOOK_STRICT === "1";
 }

@@ -30,6 +30,14 @@ describe("configuration", () => {
     expect(config.storage).toMatchObject({ kind: "s3", bucket: "lake", region: "us-east-1", prefix: "" });
   });
 
+  it("reads the commit time budget in seconds, two minutes by default", () => {
+    expect(normalizeConfig({}).commitTimeoutMs).toBe(120_000);
+    expect(configFromEnv({ LAKEBOOK_COMMIT_TIMEOUT: "2.5" }).commitTimeoutMs).toBe(2500);
+    expect(() => configFromEnv({ LAKEBOOK_COMMIT_TIMEOUT: "soon" })).toThrow(
+      new ConfigError("LAKEBOOK_COMMIT_TIMEOUT must be a number of seconds, got 'soon'"),
+    );
+  });
+
   it("says which setting is wrong", () => {
     expect(() => configFromEnv({ PORT: "http" })).toThrow(
       new ConfigError("PORT must be a whole number, got 'http'"),

@@ -1,6 +1,6 @@
 /** Published builds: the live one, the kept and recorded ones, rollback. */
 import { listBuilds, maybeCurrentBuild } from "../../src/site/index.ts";
-import { rollback } from "../publish.ts";
+import { rollback } from "../../src/site/index.ts";
 import { HttpError } from "../../src/errors.ts";
 import { needStore, notFound, type ApiRoute } from "./route.ts";
 import * as s from "./schemas.ts";

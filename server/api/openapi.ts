@@ -1,5 +1,11 @@
-/** The OpenAPI 3.1 document, generated from the route table (JSON Schema from the zod schemas). */
+/**
+ * The OpenAPI 3.1 document, generated from the route table (JSON Schema from the zod schemas).
+ * Which operations need a session depends on the server's access mode, so the document is made
+ * for one: an operation lists anonymous access (`{}` in `security`) exactly when the router's
+ * capability check lets a request without a session through in that mode.
+ */
 import { z } from "zod";
+import { anonymousCan, type AccessMode } from "../auth/accessControl.ts";
 import { ROUTES, type ApiRoute } from "./routes.ts";
 
 /** `/runs/:id` -> `/api/runs/{id}` */
@@ -49,7 +55,15 @@ const ERROR = {
   },
 };
 
-export function openApiDocument(): object {
+/** The `security` of an operation: who the router lets through (see router.ts). */
+function security(route: ApiRoute, mode: AccessMode): object[] | undefined {
+  if (route.capability === undefined) return undefined;
+  // State-changing routes also need the session's CSRF token (csrfGuard).
+  const session = route.method === "get" ? { session: [] } : { session: [], csrf: [] };
+  return anonymousCan(route.capability, mode) ? [session, {}] : [session];
+}
+
+export function openApiDocument(mode: AccessMode = "private"): object {
   const paths: Record<string, Record<string, object>> = {};
   for (const route of ROUTES) {
     const path = openApiPath(route.path);
@@ -78,8 +92,8 @@ export function openApiDocument(): object {
         },
       };
     }
-    if (route.method !== "get") operation.security = [{ session: [], csrf: [] }];
-    else if (route.capability) operation.security = [{ session: [] }, {}];
+    const needs = security(route, mode);
+    if (needs) operation.security = needs;
     (paths[path] ??= {})[route.method] = operation;
   }
   return {

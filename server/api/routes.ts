@@ -34,9 +34,9 @@ export const ROUTES: readonly ApiRoute[] = [
     path: "/openapi.json",
     tag: "meta",
     summary: "This document",
-    async handler() {
+    async handler(ctx) {
       const { openApiDocument } = await import("./openapi.ts");
-      return openApiDocument();
+      return openApiDocument(await ctx.access.mode());
     },
   },
   ...DATASET_ROUTES,

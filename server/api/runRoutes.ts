@@ -25,7 +25,7 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
     method: "post",
     path: "/runs",
     tag: "runs",
-    summary: "Start a run of a job (build, pipeline:market, ...)",
+    summary: "Start a run of a job (build, run, run:<selection>, steps joined by ;)",
     capability: "operate",
     body: s.triggerBody,
     status: 202,

@@ -1,6 +1,7 @@
 /** Schedules (cron, UTC) and the audit log. */
 import { checkCron } from "../runs/scheduler.ts";
 import { HttpError } from "../../src/errors.ts";
+import { parseJob } from "../../src/project/index.ts";
 import { needRunner, needStore, notFound, type ApiContext, type ApiRoute } from "./route.ts";
 import * as s from "./schemas.ts";
 import type { z } from "zod";
@@ -137,5 +138,16 @@ export const SCHEDULE_ROUTES: readonly ApiRoute[] = [
 
 function checkJob(ctx: ApiContext, job: string): void {
   const names = ctx.runner?.jobNames ?? [];
-  if (!names.includes(job)) throw new HttpError(400, `unknown job '${job}': use one of ${names.join(", ")}`);
+  // Listed jobs, and any project job (run:<selection>, steps joined by ';') the runner resolves.
+  if (!names.includes(job) && !(ctx.runner && isProjectJob(job)))
+    throw new HttpError(400, `unknown job '${job}': use one of ${names.join(", ")}`);
+}
+
+function isProjectJob(job: string): boolean {
+  try {
+    parseJob(job);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -15,7 +15,10 @@ export const limit = z.coerce.number().int().min(1).max(1000).optional();
 export const runStatus = z.enum(["queued", "running", "succeeded", "failed", "cancelled", "timed_out"]);
 export const jobName = z
   .string()
-  .regex(/^[a-z][a-z0-9:_-]{0,63}$/, "a job name such as build or pipeline:market");
+  .regex(
+    /^[a-z][A-Za-z0-9:;+_.,* -]{0,199}$/,
+    "a job such as build, run, run:+curated.prices or run:raw.quotes+;build",
+  );
 export const role = z.enum(ROLES as [string, ...string[]]);
 
 export const datasetParams = z.object({ zone: zoneSchema, dataset: datasetName }).strict();

@@ -19,12 +19,19 @@
  *
  * Sessions are looked up through a short cache (a few seconds) so a page view costs no database
  * round trip; a logout on this process takes effect at once, on another process within the TTL.
+ *
+ * A store outage does not take reading down (see storeCache.ts): sessions, the user count and the
+ * rules read before are served stale for up to `staleMs` (10 min; a session never past its
+ * expiry). What was never read fails closed: an unknown session cookie or a cold cache answers
+ * 503 (STORE_UNAVAILABLE), never "anonymous in an open site".
  */
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Config } from "../../src/config.ts";
 import type { PageAccessRule } from "../../src/site/pageAccess.ts";
+import type { Logger } from "../../src/logger.ts";
 import type { AccessRule, Role, Session, Store, User } from "../../src/store/index.ts";
 import { rulePath } from "../safePath.ts";
+import { createStoreCache, createStoreHealth } from "./storeCache.ts";
 
 export type Capability = "read" | "readOps" | "operate" | "admin";
 
@@ -49,6 +56,14 @@ export interface AccessControlOptions {
   readonly sessionTtlMs?: number;
   /** How long a looked-up session, user count or rule list is reused (default 5 s). */
   readonly cacheTtlMs?: number;
+  /**
+   * While the store cannot answer: how long after it was read a session, user count or rule
+   * list is still served (default 10 min; a session never past its expiry).
+   */
+  readonly staleMs?: number;
+  /** After the store failed to answer, how long to serve cached answers without asking it (default 2 s). */
+  readonly retryMs?: number;
+  readonly logger?: Logger;
   readonly now?: () => Date;
 }
 
@@ -82,43 +97,25 @@ export interface AccessControl {
   forget(): void;
 }
 
-interface Cached<T> {
-  readonly value: T;
-  readonly until: number;
-}
-
 export function createAccessControl(
   config: Config,
   store: Store | undefined,
   options: AccessControlOptions = {},
 ): AccessControl {
   const now = options.now ?? (() => new Date());
-  const ttl = options.cacheTtlMs ?? 5000;
   const sessionTtlMs = options.sessionTtlMs ?? 8 * 60 * 60 * 1000;
-  let users: Cached<number> | undefined;
-  let rules: Cached<readonly AccessRule[]> | undefined;
-  const sessions = new Map<string, Cached<Principal>>();
+  const health = createStoreHealth({ retryMs: options.retryMs ?? 2000, logger: options.logger });
+  const cacheOptions = { ttlMs: options.cacheTtlMs ?? 5000, staleMs: options.staleMs ?? 10 * 60_000, health };
+  const users = createStoreCache<number>(cacheOptions);
+  const rules = createStoreCache<readonly AccessRule[]>(cacheOptions);
+  const sessions = createStoreCache<Principal>(cacheOptions);
 
-  /** A cached value while it is fresh; undefined when the store must be asked. */
-  const fresh = <T>(cached: Cached<T> | undefined): T | undefined =>
-    cached && cached.until >= Date.now() ? cached.value : undefined;
-
-  const userCountNow = (): number | undefined => (store ? fresh(users) : 0);
-  const userCount = async (): Promise<number> => {
-    const known = userCountNow();
-    if (known !== undefined) return known;
-    const value = await store!.countUsers();
-    users = { value, until: Date.now() + ttl };
-    return value;
-  };
-  const accessRulesNow = (): readonly AccessRule[] | undefined => (store ? fresh(rules) : []);
-  const accessRules = async (): Promise<readonly AccessRule[]> => {
-    const known = accessRulesNow();
-    if (known !== undefined) return known;
-    const value = await store!.listAccessRules();
-    rules = { value, until: Date.now() + ttl };
-    return value;
-  };
+  const userCountNow = (): number | undefined => (store ? users.fresh("") : 0);
+  const userCount = async (): Promise<number> =>
+    store ? ((await users.get("", () => store.countUsers())) ?? 0) : 0;
+  const accessRulesNow = (): readonly AccessRule[] | undefined => (store ? rules.fresh("") : []);
+  const accessRules = async (): Promise<readonly AccessRule[]> =>
+    store ? ((await rules.get("", () => store.listAccessRules())) ?? []) : [];
   const modeOf = (count: number): AccessMode =>
     config.publicMode ? "public" : count > 0 ? "private" : "open";
   const mode = async (): Promise<AccessMode> => modeOf(config.publicMode ? 0 : await userCount());
@@ -134,19 +131,17 @@ export function createAccessControl(
     if (!store || token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     return hashToken(token);
   };
+  const expiryOf = (principal: Principal): number => principal.session?.expiresAt.getTime() ?? 0;
   const cachedPrincipal = (idHash: string): Principal | undefined => {
-    const cached = fresh(sessions.get(idHash));
+    const cached = sessions.fresh(idHash);
     if (cached === undefined) return undefined;
-    const expires = cached.session?.expiresAt.getTime() ?? 0;
-    return expires > now().getTime() ? cached : {};
+    return expiryOf(cached) > now().getTime() ? cached : {};
   };
 
-  const capable = (principal: Principal, capability: Capability, current: AccessMode): boolean => {
-    if (principal.user) return ROLE_CAPABILITIES[principal.user.role].includes(capability);
-    if (current === "open") return capability === "read" || capability === "readOps";
-    if (current === "public") return capability === "read";
-    return false;
-  };
+  const capable = (principal: Principal, capability: Capability, current: AccessMode): boolean =>
+    principal.user
+      ? ROLE_CAPABILITIES[principal.user.role].includes(capability)
+      : anonymousCan(capability, current);
   const rulesAllow = (
     principal: Principal,
     path: string,
@@ -172,12 +167,16 @@ export function createAccessControl(
       if (idHash === undefined) return {};
       const known = cachedPrincipal(idHash);
       if (known !== undefined) return known;
-      const found = await store!.maybeSession(idHash, now());
-      const principal: Principal = found ? { user: found.user, session: found.session } : {};
-      if (sessions.size > 10_000) sessions.clear();
-      if (found) sessions.set(idHash, { value: principal, until: Date.now() + ttl });
-      else sessions.delete(idHash);
-      return principal;
+      const principal = await sessions.get(
+        idHash,
+        async () => {
+          const found = await store!.maybeSession(idHash, now());
+          return found && { user: found.user, session: found.session };
+        },
+        // Served (stale or not) only while the session is valid by this process's clock.
+        (principal) => expiryOf(principal) - now().getTime() + Date.now(),
+      );
+      return principal ?? {};
     },
     authenticateNow(cookieHeader) {
       const idHash = sessionKey(cookieHeader);
@@ -212,11 +211,21 @@ export function createAccessControl(
       await store?.deleteSession(session.idHash);
     },
     forget() {
-      users = undefined;
-      rules = undefined;
+      users.clear();
+      rules.clear();
       sessions.clear();
     },
   };
+}
+
+/**
+ * Whether a request without a session has `capability` in access mode `mode`: the one answer the
+ * API's checks and its OpenAPI document (which routes need a session) both use.
+ */
+export function anonymousCan(capability: Capability, mode: AccessMode): boolean {
+  if (mode === "open") return capability === "read" || capability === "readOps";
+  if (mode === "public") return capability === "read";
+  return false;
 }
 
 export function hashToken(token: string): string {

@@ -1,31 +1,20 @@
 import type { NextFunction, Request, Response } from "express";
-import { HttpError, isLakebookError } from "../../src/errors.ts";
+import { HttpError, isLakebookError, statusOfCode } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { NO_CONTENT_POLICY } from "../contentSecurityPolicy.ts";
 import { requestIdOf } from "./requestId.ts";
 
-/** HTTP status for each `LakebookError` code that can reach a response. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  CONFIG: 500,
-  STORAGE: 500,
-  VERSION_CONFLICT: 409,
-  DATA: 422,
-  QUALITY: 422,
-  SOURCE: 502,
-  BUILD: 500,
-  CLI: 500,
-  CONFLICT: 409,
-  NOT_FOUND: 404,
-  INVALID_NAME: 400,
-  NOTHING_TO_ROLL_BACK: 409,
-  STORE_LOCKED: 503,
-};
+/** Seconds a client should wait before retrying a request the record store's outage refused. */
+export const STORE_RETRY_AFTER_S = 5;
 
 /** The status and the message a client may see for `error`. */
 export function describeError(error: unknown): { status: number; code: string; message: string } {
   if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message };
   if (isLakebookError(error)) {
-    const status = STATUS_BY_CODE[error.code] ?? 500;
+    const status = statusOfCode(error.code);
+    // An outage is worth saying (it is temporary); its details (addresses) stay in the log.
+    if (error.code === "STORE_UNAVAILABLE")
+      return { status, code: error.code, message: "the record store is unavailable: try again shortly" };
     return { status, code: error.code, message: status < 500 ? error.message : "internal server error" };
   }
   // Errors from Express itself (e.g. a malformed body) carry a 4xx `status`; their text is generic.
@@ -46,7 +35,9 @@ export function errorHandler(logger: Logger) {
   return function errorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
     const { status, code, message } = describeError(error);
     const reqId = requestIdOf(res);
-    if (status >= 500) logger.error({ err: error, reqId }, "request failed");
+    if (code === "STORE_UNAVAILABLE")
+      logger.warn({ err: error, reqId }, "request refused: store unavailable");
+    else if (status >= 500) logger.error({ err: error, reqId }, "request failed");
     if (res.headersSent) {
       // The body already started: the only honest signal left is to cut the connection.
       res.destroy();
@@ -58,6 +49,7 @@ export function errorHandler(logger: Logger) {
     res.status(status);
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Content-Security-Policy", NO_CONTENT_POLICY);
+    if (code === "STORE_UNAVAILABLE") res.setHeader("Retry-After", String(STORE_RETRY_AFTER_S));
     const path = req.originalUrl;
     if (
       path === "/lake" ||

@@ -39,8 +39,10 @@ export function createPublishedSite(
   config: Config,
   logger: Logger,
   stamps: BuildStamps | undefined,
+  staticSite?: string,
 ): PublishedSite {
-  const builds = createBuildResolver(config.siteDir, logger);
+  const builds =
+    staticSite === undefined ? createBuildResolver(config.siteDir, logger) : createFolderResolver(staticSite);
   // One build's rules at a time: a build folder never changes once published.
   let rules: { build: string; rules: readonly PageAccessRule[] } | undefined;
   return {
@@ -117,6 +119,13 @@ export function siteFiles(site: PublishedSite) {
         ...(isHtml && { headersFromContent }),
         ...(isHtml && stamps && { transform: await stamps.of(build) }),
       });
+      return;
+    }
+    if (key === "favicon.ico") {
+      // Browsers ask for it on every site; a build without one (Framework makes none) answers
+      // "no icon" rather than a 404 that each reader's console reports as an error.
+      res.setHeader("Cache-Control", "public, max-age=3600");
+      res.status(204).end();
       return;
     }
     const notFoundPage = await maybeFileInside(build, ["404.html"]);
@@ -199,6 +208,31 @@ export interface BuildResolver {
    */
   currentNow(): string | undefined;
   close(): void;
+}
+
+/**
+ * A plain folder as the live "build" (another Framework project's output): 503 until it exists.
+ * Its name is no build id, so the page cache never holds its pages (pageCache.ts): every request
+ * reads the file, and a rebuild is seen at once.
+ */
+function createFolderResolver(folder: string): BuildResolver {
+  let known: string | undefined;
+  return {
+    currentNow: () => known,
+    async current() {
+      const real = realpathNow(folder);
+      const isDirectory =
+        real !== undefined &&
+        (await stat(real).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ));
+      if (!isDirectory) throw new HttpError(503, `nothing built yet in ${folder}: run \`lakebook build\``);
+      known = real;
+      return real;
+    },
+    close() {},
+  };
 }
 
 function createBuildResolver(siteDir: string, logger: Logger): BuildResolver {

@@ -2,7 +2,7 @@
  * `/auth`: the login page, login (form or JSON) and logout.
  *
  * Login failures all look alike ("wrong user name, password or code") whether the user exists,
- * the password or the TOTP code is wrong, or the account is locked, so nothing about accounts
+ * the password or the TOTP code is wrong or already used, or the account is locked, so nothing about accounts
  * leaks; unknown users cost the same scrypt time. Each client address may try `limit` times per
  * window (429 after that), and an account is locked after `maxFailures` consecutive failures.
  * The client address is `req.ip`: the socket's address, or behind proxies named by the
@@ -18,12 +18,10 @@ import { z } from "zod";
 import type { Config } from "../../src/config.ts";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
-import type { User } from "../../src/store/index.ts";
+import type { Store, User } from "../../src/store/index.ts";
 import { SESSION_COOKIE, readCookie, sameToken, type AccessControl } from "../auth/accessControl.ts";
-import { DUMMY_HASH, verifyPassword } from "../auth/password.ts";
+import { DUMMY_HASH, open, parseSecretKey, totpStep, verifyPassword } from "../../src/auth/index.ts";
 import type { RateLimiter } from "../auth/rateLimiter.ts";
-import { open, parseSecretKey } from "../auth/secretBox.ts";
-import { verifyTotp } from "../auth/totp.ts";
 import { principalOf } from "../middlewares/authenticate.ts";
 import { csrfGuard } from "../middlewares/csrfGuard.ts";
 import { sendLoginPage } from "../pages/loginPage.ts";
@@ -100,7 +98,8 @@ export function authRouter(
     const now = new Date();
     const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
     const locked = user?.lockedUntil !== null && user?.lockedUntil !== undefined && user.lockedUntil > now;
-    const ok = user !== undefined && passwordOk && !locked && totpOk(config, user, input.totp);
+    const ok =
+      user !== undefined && passwordOk && !locked && (await totpOk(config, store, user, input.totp, now));
     if (!ok) {
       if (user && !locked)
         await store.recordLoginFailure(user.name, {
@@ -173,14 +172,27 @@ function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? "unknown";
 }
 
-function totpOk(config: Config, user: User, code: string | undefined): boolean {
+/**
+ * Whether `code` is the user's current TOTP code and was not used before: the step it belongs to
+ * is recorded in the store, so a code seen once (on any server sharing the store) is refused like
+ * a wrong one for the rest of its window.
+ */
+async function totpOk(
+  config: Config,
+  store: Store,
+  user: User,
+  code: string | undefined,
+  now: Date,
+): Promise<boolean> {
   if (user.totpSeed === null) return true;
   if (!code) return false;
+  let step: number | undefined;
   try {
-    return verifyTotp(open(user.totpSeed, parseSecretKey(config.secretKey)), code);
+    step = totpStep(open(user.totpSeed, parseSecretKey(config.secretKey)), code, now.getTime());
   } catch {
     return false;
   }
+  return step !== undefined && (await store.acceptTotpStep(user.name, step));
 }
 
 /** Only a path on this site: `/x`, never `//host` or `/\host` (open redirect). */

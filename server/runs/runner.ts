@@ -10,6 +10,12 @@
  * - Cancel from another process sets `cancelRequested` in the store; the owner checks it every
  *   `pollMs` while the run is active.
  * - A run that ends failed or timed out is POSTed to its alert webhook (JSON, 5 s timeout).
+ * - While a run is unfinished here its lease is renewed (`leaseMs`); a run whose process died is
+ *   marked failed ("abandoned") once the lease expires, by whichever process lists runs next.
+ *   A run waiting in a queue that is not local (created here, or handed back by a stopping
+ *   worker) has no process yet: its lease is `QUEUED_LEASE_MS`, and the worker that claims it
+ *   gets a fresh lease, renewed while it runs the run; a worker that dies loses its runs to
+ *   another worker (the queue's heartbeat) before the lease ends.
  * - `events` carry the runs executing here as they change; after `watch()`, also the runs
  *   executing in other processes on the same store (see runFeed.ts).
  * - `drain()` refuses new runs and waits for the active ones (graceful shutdown).
@@ -22,7 +28,14 @@ import { EventEmitter } from "node:events";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
 import { createInProcessQueue, type RunQueue } from "../../src/queue/index.ts";
-import type { Run, RunLogLine, RunPatch, Store } from "../../src/store/index.ts";
+import {
+  DEFAULT_LEASE_MS,
+  keepLeased,
+  type Run,
+  type RunLogLine,
+  type RunPatch,
+  type Store,
+} from "../../src/store/index.ts";
 import { extractTrace, injectTrace, withSpan } from "../../src/telemetry/index.ts";
 import type { Job, JobContext } from "../../src/jobs/index.ts";
 import { createRunFeed } from "./runFeed.ts";
@@ -43,6 +56,8 @@ export interface RunnerOptions {
    * are polled while the store's announcements are down (default 1 s).
    */
   readonly pollMs?: number;
+  /** Lease of a run this process executes, renewed every quarter of it (default 60 s). */
+  readonly leaseMs?: number;
   /** Called after a run settled failed or timed out (metrics); the webhook is sent separately. */
   readonly onSettled?: (run: Run) => void;
   /** Where triggered runs go (default: in-process, executed here). */
@@ -98,6 +113,10 @@ export function createRunner(options: RunnerOptions): Runner {
   const queue = options.queue ?? createInProcessQueue({ logger });
   const backoffMs = options.backoffMs ?? 5000;
   const pollMs = options.pollMs ?? 1000;
+  // A queued run waits for a worker, not for this process: it is not abandoned while it waits.
+  const queuedLeaseMs = queue.local
+    ? options.leaseMs
+    : Math.max(options.leaseMs ?? DEFAULT_LEASE_MS, QUEUED_LEASE_MS);
   const events: RunEvents = new EventEmitter();
   events.setMaxListeners(0);
   const active = new Map<string, Active>();
@@ -135,6 +154,9 @@ export function createRunner(options: RunnerOptions): Runner {
       );
     }, pollMs);
     poll.unref();
+    const stopLease = keepLeased(store, "run", initial.id, options.leaseMs, (error) =>
+      logger.warn({ err: error, runId: initial.id }, "run lease not renewed"),
+    );
     try {
       // A run resumed by another worker repeats the attempt its first worker did not finish.
       for (let attempt = Math.max(1, initial.attempt); attempt <= initial.maxAttempts; attempt++) {
@@ -190,6 +212,9 @@ export function createRunner(options: RunnerOptions): Runner {
         log("warn", controller.signal.reason.message);
         await logChain;
         run = (await update(run.id, { status: "queued", error: null })) ?? run;
+        await store
+          .renewLease("run", run.id, queuedLeaseMs ?? DEFAULT_LEASE_MS)
+          .catch((error: unknown) => logger.warn({ err: error, runId: run.id }, "run lease not renewed"));
         return;
       }
       if (controller.signal.aborted) {
@@ -206,6 +231,7 @@ export function createRunner(options: RunnerOptions): Runner {
       await sendAlert(run, store, logger);
     } finally {
       clearInterval(poll);
+      stopLease();
       await logChain;
       options.onSettled?.(run);
     }
@@ -266,6 +292,7 @@ export function createRunner(options: RunnerOptions): Runner {
         maxAttempts: 1 + Math.max(0, trigger.retries ?? 0),
         timeoutMs: trigger.timeoutMs ?? 30 * 60_000,
         alertUrl: trigger.alertUrl ?? null,
+        ...(queuedLeaseMs !== undefined && { leaseMs: queuedLeaseMs }),
       });
       if (!run) return undefined;
       events.emit("run", run);
@@ -351,6 +378,9 @@ export function createRunner(options: RunnerOptions): Runner {
     },
   };
 }
+
+/** The lease of a run waiting in a queue that is not local, for a worker to take it (a day). */
+export const QUEUED_LEASE_MS = 24 * 60 * 60_000;
 
 class CancelError extends Error {}
 /** The worker stops before the run finished: the run goes back to the queue, unfinished. */

@@ -14,26 +14,42 @@ import {
   readManifest,
 } from "./versions.ts";
 import type { VersionedZone } from "./zones.ts";
+import { listingOf, recordDatasetRead, recordingReads } from "./readRecord.ts";
 
 const VERSION_KEY = /^([a-z]+)\/([A-Za-z0-9_-]+)\/_versions\/\d{8}\.json$/;
 const VERSIONED_ZONES: VersionedZone[] = ["raw", "staging", "curated"];
 
-/** Names of the datasets with at least one committed version in `zone`, sorted. */
+/**
+ * Names of the datasets with at least one committed version in `zone`, sorted. Inside a build's
+ * loader the listing is recorded with every dataset's current version (readRecord.ts), so a
+ * catalog page is rebuilt when any dataset of the zone moves, or one appears or goes.
+ */
 export async function listDatasets(storage: Storage, zone: VersionedZone): Promise<string[]> {
+  const names = await datasetNames(storage, zone);
+  if (recordingReads()) await headsOf(storage, zone, names);
+  return names;
+}
+
+/** The current manifest of every dataset in `zone`. */
+export async function listHeads(storage: Storage, zone: VersionedZone): Promise<Manifest[]> {
+  return headsOf(storage, zone, await datasetNames(storage, zone));
+}
+
+async function headsOf(storage: Storage, zone: VersionedZone, names: readonly string[]): Promise<Manifest[]> {
+  const heads = (await Promise.all(names.map((name) => maybeHead(storage, zone, name)))).filter(
+    (head): head is Manifest => head !== undefined,
+  );
+  if (recordingReads()) recordDatasetRead({ zone, dataset: "*", version: 0, listing: listingOf(heads) });
+  return heads;
+}
+
+async function datasetNames(storage: Storage, zone: VersionedZone): Promise<string[]> {
   const names = new Set<string>();
   for (const { key } of await storage.list(`${zone}/`)) {
     const match = VERSION_KEY.exec(key);
     if (match?.[2]) names.add(match[2]);
   }
   return [...names].sort();
-}
-
-/** The current manifest of every dataset in `zone`. */
-export async function listHeads(storage: Storage, zone: VersionedZone): Promise<Manifest[]> {
-  const heads = await Promise.all(
-    (await listDatasets(storage, zone)).map((name) => maybeHead(storage, zone, name)),
-  );
-  return heads.filter((head): head is Manifest => head !== undefined);
 }
 
 export interface VersionSummary {

@@ -4,6 +4,10 @@
  *
  * - Data files under `<zone>/<dataset>/data/` that no manifest names (live or archived): a writer
  *   died or lost its commit race after uploading them.
+ * - Validation results (`<zone>/<dataset>/_quality/<run>.json`) and quarantined rows
+ *   (`_quarantine/<writeId>.parquet`) of a promotion that was never committed (it crashed or lost
+ *   to another writer after its gate passed). A failed gate's result is kept: it records why a
+ *   promotion was blocked, with the quarantine file it names.
  * - Landing bytes without a provenance record: a crash between the two writes of `landBytes`.
  * - Local leftovers under `<lakeDir>/.tmp/` (scratch folders, temporary files), and for remote
  *   backends cached copies of objects that no longer exist (archived, collected, replaced).
@@ -16,7 +20,7 @@ import { join, relative, sep } from "node:path";
 import { TEMP_DIR } from "./fsStorage.ts";
 import type { Lake } from "./lake.ts";
 import type { Manifest } from "./manifest.ts";
-import type { Storage } from "./storage.ts";
+import type { ObjectInfo, Storage } from "./storage.ts";
 import { ZONES } from "./zones.ts";
 
 export interface GcOptions {
@@ -45,23 +49,87 @@ export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 
 const MANIFEST_KEY = /\/_versions\/\d{8}\.json$/;
 const DATA_KEY = /^(raw|staging|curated|archive)\/.+\/data\//;
+const QUALITY_KEY = /^(raw|staging|curated)\/[^/]+\/_quality\/[^/]+\.json$/;
+const QUARANTINE_KEY = /^(?:raw|staging|curated)\/[^/]+\/_quarantine\/([^/]+)\.parquet$/;
 const LANDING_BYTES = /^landing\/source=([^/]+)\/date=[^/]+\/([0-9a-f]{64})\.[a-z0-9]+$/;
 
 /** Every key some committed manifest (live or archived) names. */
 export async function referencedKeys(storage: Storage): Promise<Set<string>> {
-  const referenced = new Set<string>();
+  return (await scanManifests(storage)).keys;
+}
+
+/** The keys committed manifests (live or archived) name, and their write ids. */
+async function scanManifests(storage: Storage): Promise<{ keys: Set<string>; writeIds: Set<string> }> {
+  const keys = new Set<string>();
+  const writeIds = new Set<string>();
   for (const zone of ZONES) {
     if (zone === "landing") continue;
     for (const { key } of await storage.list(`${zone}/`)) {
       if (!MANIFEST_KEY.test(key)) continue;
-      referenced.add(key);
+      keys.add(key);
       const manifest = JSON.parse((await storage.read(key)).toString("utf8")) as Manifest;
-      for (const file of manifest.files) referenced.add(file.key);
-      if (manifest.rejects.key) referenced.add(manifest.rejects.key);
-      if (manifest.quality?.key) referenced.add(manifest.quality.key);
+      writeIds.add(manifest.writeId);
+      for (const file of manifest.files) keys.add(file.key);
+      if (manifest.rejects.key) keys.add(manifest.rejects.key);
+      if (manifest.quality?.key) keys.add(manifest.quality.key);
     }
   }
-  return referenced;
+  return { keys, writeIds };
+}
+
+/** The fields of a stored validation result (src/quality/results.ts) that gc needs. */
+interface StoredResult {
+  kind?: string;
+  status?: string;
+  writeId?: string;
+  quarantine?: { key?: string } | null;
+}
+
+/**
+ * Validation results and quarantine files of writes no committed version names. A result is
+ * kept when it belongs to a committed version (live or archived), records a blocked gate (a
+ * failed gate run), or cannot be read (never delete what is not understood).
+ */
+async function qualityOrphans(
+  storage: Storage,
+  objects: ObjectInfo[],
+  writeIds: Set<string>,
+  cutoff: number,
+): Promise<GcCandidate[]> {
+  const candidates: GcCandidate[] = [];
+  const keptQuarantine = new Set<string>();
+  for (const object of objects.filter((o) => QUALITY_KEY.test(o.key))) {
+    let result: StoredResult;
+    try {
+      result = JSON.parse((await storage.read(object.key)).toString("utf8")) as StoredResult;
+    } catch {
+      continue;
+    }
+    const committed = result.writeId !== undefined && writeIds.has(result.writeId);
+    const blocked = result.kind === "gate" && result.status === "fail";
+    if (committed || blocked || object.modified.getTime() > cutoff) {
+      if (result.quarantine?.key) keptQuarantine.add(result.quarantine.key);
+      continue;
+    }
+    candidates.push({
+      where: "store",
+      key: object.key,
+      bytes: object.size,
+      reason: "validation result of a write that was never committed",
+    });
+  }
+  for (const object of objects) {
+    const match = QUARANTINE_KEY.exec(object.key);
+    if (!match?.[1] || writeIds.has(match[1]) || keptQuarantine.has(object.key)) continue;
+    if (object.modified.getTime() > cutoff) continue;
+    candidates.push({
+      where: "store",
+      key: object.key,
+      bytes: object.size,
+      reason: "quarantined rows of a write that was never committed",
+    });
+  }
+  return candidates;
 }
 
 export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promise<GcResult> {
@@ -70,10 +138,12 @@ export async function collectGarbage(lake: Lake, options: GcOptions = {}): Promi
   const { storage } = lake;
   const candidates: GcCandidate[] = [];
 
-  const referenced = await referencedKeys(storage);
+  const { keys: referenced, writeIds } = await scanManifests(storage);
   for (const zone of ZONES) {
     if (zone === "landing") continue;
-    for (const object of await storage.list(`${zone}/`)) {
+    const objects = await storage.list(`${zone}/`);
+    if (zone !== "archive") candidates.push(...(await qualityOrphans(storage, objects, writeIds, cutoff)));
+    for (const object of objects) {
       if (!DATA_KEY.test(object.key) || referenced.has(object.key)) continue;
       if (object.modified.getTime() > cutoff) continue;
       candidates.push({

@@ -20,6 +20,16 @@ export {
   type ArchivedManifest,
 } from "./versions.ts";
 export {
+  commitBudget,
+  commitRebasing,
+  deleteQuietly,
+  CommitBudget,
+  DEFAULT_COMMIT_TIMEOUT_MS,
+  type CommitBudgetOptions,
+  type CommitOutcome,
+  type RebaseDecision,
+} from "./commit.ts";
+export {
   landBytes,
   landLocalFile,
   listLanded,
@@ -60,3 +70,12 @@ export {
   type GcOptions,
   type GcResult,
 } from "./gc.ts";
+export {
+  LOADER_READS_ENV,
+  listingOf,
+  readRecordedReads,
+  recordingReads,
+  recordDatasetRead,
+  type DatasetRead,
+  type RecordedRead,
+} from "./readRecord.ts";

@@ -19,6 +19,8 @@ export interface Lake {
   readonly storage: Storage;
   /** The local folder: the lake itself (filesystem backend) or its scratch and cache (S3). */
   readonly lakeDir: string;
+  /** How long a write keeps rebasing on other writers' commits before it gives up (commit.ts). */
+  readonly commitTimeoutMs?: number;
   /** Creates an empty local folder for one write; remove it with `releaseScratch`. */
   scratch(): Promise<string>;
   releaseScratch(dir: string): Promise<void>;
@@ -36,6 +38,8 @@ export interface LakeOptions {
   commitLock?: CommitLock;
   /** The record store's database (Config.databaseUrl), which also holds S3 commit locks. */
   databaseUrl?: string;
+  /** Config.commitTimeoutMs: the time budget of a write's commit (default 2 minutes). */
+  commitTimeoutMs?: number;
 }
 
 export function createLake(options: LakeOptions): Lake {
@@ -51,6 +55,7 @@ export function createLake(options: LakeOptions): Lake {
   return {
     storage,
     lakeDir,
+    ...(options.commitTimeoutMs !== undefined && { commitTimeoutMs: options.commitTimeoutMs }),
     async scratch() {
       const dir = join(lakeDir, TEMP_DIR, `scratch-${newWriteId()}`);
       await mkdir(dir, { recursive: true });

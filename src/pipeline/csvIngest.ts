@@ -9,22 +9,28 @@
  * re-ingesting the same bytes finds it in the raw head and commits nothing. Data file keys are
  * never reused, so no write can overwrite a file a committed version names.
  */
+import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DataError } from "../errors.ts";
-import { retryOnConflict } from "./retry.ts";
 import {
+  type ColumnSchema,
   type DataFile,
   type Lake,
   type Manifest,
   type Provenance,
-  commitVersion,
+  type RebaseDecision,
+  commitBudget,
+  commitRebasing,
+  deleteQuietly,
   joinKey,
   maybeHead,
   newWriteId,
   normalizeName,
 } from "../lake/index.ts";
 import { type Db, pipelineDbOptions, quoteIdentifier, quoteLiteral, withDb } from "./duckdb.ts";
+import { needsLineScan, numberRows } from "./csvLines.ts";
+import { normalizeDelimiter } from "./csvSpec.ts";
 import { writeParquet } from "./parquetFile.ts";
 
 /** A column of a delimited file and the exact type it is stored as in raw. */
@@ -35,6 +41,11 @@ export interface CsvColumn {
   format?: string;
   /** Whether an empty value is allowed (stored as NULL). Defaults to false. */
   nullable?: boolean;
+  /**
+   * DECIMAL only: round values with more decimal places than the scale (half away from zero)
+   * instead of rejecting their rows. Defaults to false.
+   */
+  round?: boolean;
 }
 
 export interface CsvIngestSpec {
@@ -62,8 +73,9 @@ export interface IngestOptions {
 }
 
 /**
- * Ingests a landed CSV file as the next raw version. When another writer commits the dataset
- * first (a typed VersionConflictError), the ingest is redone on the new head, up to 3 attempts.
+ * Ingests a landed CSV file as the next raw version. The file is parsed and written once; when
+ * other writers commit the dataset first, only the commit is redone on their head (see
+ * src/lake/commit.ts), until it commits or the lake's commit time budget runs out.
  */
 export async function ingestCsv(
   lake: Lake,
@@ -71,25 +83,19 @@ export async function ingestCsv(
   spec: CsvIngestSpec,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  return retryOnConflict(() => ingestOnce(lake, landing, spec, options));
-}
-
-async function ingestOnce(
-  lake: Lake,
-  landing: Provenance,
-  spec: CsvIngestSpec,
-  options: IngestOptions,
-): Promise<IngestResult> {
   const dataset = normalizeName(spec.dataset);
+  const budget = commitBudget(lake, "raw", dataset);
   const head = await maybeHead(lake.storage, "raw", dataset);
-  const already = head?.files.find((file) => file.partition?.landing === landing.sha256);
-  if (head && already) return { manifest: head, created: false, rejected: 0 };
+  // A landing is ingested once per spec: the same bytes read with other columns, types or
+  // delimiter are another ingest (which replaces the landing's previous file).
+  const specId = specFingerprint(spec);
+  if (head && holdsLanding(head, landing, specId)) return { manifest: head, created: false, rejected: 0 };
+  const kept = head?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? [];
 
   const inputPath = await lake.storage.localPath(landing.key);
-  await assertTextFile(inputPath, landing.key);
   const writeId = newWriteId();
   const date = landing.fetchedAt.slice(0, 10);
-  const partition = { source: landing.source, date, landing: landing.sha256 };
+  const partition = { source: landing.source, date, landing: landing.sha256, spec: specId };
   const dataKey = joinKey(
     "raw",
     dataset,
@@ -103,52 +109,102 @@ async function ingestOnce(
   const rejectsKey = joinKey("raw", dataset, "data", writeId, "rejects.json");
   const scratch = await lake.scratch();
   try {
-    const { file, rejects, schema } = await withDb(async (db) => {
-      const ordered = await loadCsv(db, inputPath, landing, spec, join(scratch, "typed.parquet"));
-      const rejects = await collectRejects(db);
-      const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL${ordered ? "" : ` ORDER BY ${SOURCE_LINE}`}`;
-      const schema = await db.columns(`(${accepted})`);
-      const file = await writeParquet(db, lake, scratch, accepted, dataKey, { partition });
-      return { file, rejects, schema };
-    }, pipelineDbOptions(scratch));
+    const { file, rejects, schema } = await withDb(
+      async (db) => {
+        const ordered = await loadCsv(db, inputPath, landing, spec, join(scratch, "typed.parquet"));
+        const rejects = await collectRejects(db);
+        const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL${ordered ? "" : ` ORDER BY ${SOURCE_LINE}`}`;
+        const schema = await db.columns(`(${accepted})`);
+        // Files of one dataset share its types; replacing every file may change them.
+        if (head && kept.length > 0) assertSameTypes(head.schema, schema, `raw/${dataset}`, landing.key);
+        const file = await writeParquet(db, lake, scratch, accepted, dataKey, { partition });
+        return { file, rejects, schema };
+      },
+      { ...pipelineDbOptions(scratch), access: { files: [inputPath], directories: [scratch] } },
+    );
     if (file.rows === 0) {
+      // A refused file leaves nothing behind: its empty data file is named by no version.
+      await deleteQuietly(lake.storage, [file.key]);
       throw new DataError(
         `${landing.key}: no row could be parsed (${rejects.length} rejected, first: ${describeReject(rejects[0])}); check the file against the columns of ${dataset}`,
       );
     }
     if (rejects.length > 0) await lake.storage.write(rejectsKey, JSON.stringify(rejects, null, 2) + "\n");
-    const files: DataFile[] = [
-      ...(head?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? []),
-      file,
-    ];
-    const manifest = await commitVersion(
+    const written = rejects.length > 0 ? [file.key, rejectsKey] : [file.key];
+    // The data file depends only on the landing and the spec, so it is valid on any head: a lost
+    // race only recomputes the file list, totals, lineage and parent on the new head.
+    const outcome = await commitRebasing(
       lake.storage,
       "raw",
-      {
-        zone: "raw",
-        dataset,
-        writeId,
-        schema,
-        rowCount: files.reduce((sum, f) => sum + f.rows, 0),
-        bytes: files.reduce((sum, f) => sum + f.size, 0),
-        files,
-        rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
-        lineage: {
-          inputs: [],
-          landing: [
-            ...(head?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
-            { key: landing.key, sha256: landing.sha256, source: landing.source },
-          ],
-        },
-        sourceRun: options.sourceRun ?? null,
-        quality: null,
+      dataset,
+      written,
+      (current): RebaseDecision => {
+        if (current && holdsLanding(current, landing, specId)) return { unchanged: current };
+        const others = current?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? [];
+        // Files of one dataset share its types, also when another writer committed first.
+        if (current && others.length > 0)
+          assertSameTypes(current.schema, schema, `raw/${dataset}`, landing.key);
+        const files: DataFile[] = [...others, file];
+        return {
+          commit: {
+            zone: "raw",
+            dataset,
+            writeId,
+            schema,
+            rowCount: files.reduce((sum, f) => sum + f.rows, 0),
+            bytes: files.reduce((sum, f) => sum + f.size, 0),
+            files,
+            rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
+            lineage: {
+              inputs: [],
+              landing: [
+                ...(current?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
+                { key: landing.key, sha256: landing.sha256, source: landing.source },
+              ],
+            },
+            sourceRun: options.sourceRun ?? null,
+            quality: null,
+          },
+        };
       },
-      { expectedParent: head?.version ?? null },
+      budget,
     );
-    return { manifest, created: true, rejected: rejects.length };
+    if ("redo" in outcome) throw new DataError(`raw/${dataset}: ${outcome.redo}`);
+    return { ...outcome, rejected: outcome.created ? rejects.length : 0 };
   } finally {
     await lake.releaseScratch(scratch);
   }
+}
+
+/** Identifies how a landing was read: columns, types, formats and delimiter. */
+function specFingerprint(spec: CsvIngestSpec): string {
+  const { columns, delimiter } = spec;
+  return createHash("sha256")
+    .update(JSON.stringify({ columns, delimiter: delimiter ?? "," }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/**
+ * Refuses a file whose columns would change the dataset's types (or drop a column): its files
+ * would disagree, and every reader would get mixed or failing types. Added columns are fine.
+ */
+function assertSameTypes(previous: ColumnSchema[], next: ColumnSchema[], what: string, key: string): void {
+  const nextByName = new Map(next.map((c) => [c.name, c.type]));
+  const changed = previous
+    .filter((c) => nextByName.get(c.name) !== c.type)
+    .map((c) => `${c.name} ${c.type} -> ${nextByName.get(c.name) ?? "missing"}`);
+  if (changed.length === 0) return;
+  throw new DataError(
+    `${key} does not fit ${what}: ${changed.join(", ")}; ingest it with the dataset's column types, or into a new dataset; nothing was ingested`,
+  );
+}
+
+/** Whether `manifest` already holds `landing` read with the spec `specId`. */
+function holdsLanding(manifest: Manifest, landing: Provenance, specId: string): boolean {
+  return manifest.files.some(
+    (file) => file.partition?.landing === landing.sha256 && file.partition?.spec === specId,
+  );
 }
 
 export interface RejectedRow {
@@ -159,6 +215,40 @@ export interface RejectedRow {
 
 function describeReject(reject: RejectedRow | undefined): string {
   return reject ? `line ${reject.line}: ${reject.reason}` : "none";
+}
+
+/**
+ * The checks that refuse a whole file, cheap enough to run before it lands (`lakebook ingest`
+ * does, so a refused file leaves the lake unchanged): not empty, not binary, a header and at
+ * least one data line, the spec's columns. Returns the header's column names. `label` names the
+ * file in messages.
+ */
+export async function checkCsvFile(path: string, spec: CsvIngestSpec, label: string): Promise<string[]> {
+  await assertTextFile(path, label);
+  const header = await readHeader(path, spec.delimiter ?? ",", label);
+  const twice = header.filter((name, i) => header.indexOf(name) !== i);
+  if (twice.length > 0) {
+    throw new DataError(
+      `${label}: the header names ${[...new Set(twice)].map((n) => `'${n}'`).join(", ")} more than once ` +
+        `(found: ${header.join(", ")}); give every column its own name; nothing was ingested`,
+    );
+  }
+  const expected = spec.columns.map((c) => c.name);
+  const missing = expected.filter((name) => !header.includes(name));
+  const unexpected = header.filter((name) => !expected.includes(name));
+  if (missing.length > 0 || unexpected.length > 0) {
+    throw new DataError(
+      `${label} has the wrong columns for ${spec.dataset}: ` +
+        [
+          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
+          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
+        ]
+          .filter(Boolean)
+          .join("; ") +
+        ` (found: ${header.join(", ")}); fix the file or the source's column list`,
+    );
+  }
+  return header;
 }
 
 /** Refuses empty and binary files before DuckDB sees them, with a message a user can act on. */
@@ -199,6 +289,20 @@ function typedExpression(column: CsvColumn): string {
 }
 
 /**
+ * For a DECIMAL(p,s) column without `round`: the condition under which the text has digits the
+ * type cannot hold, so that the cast rounded it. Cheap for every row: only a text with more than
+ * s characters after its '.' (or with an exponent) goes on to the exact test.
+ */
+function roundedDecimal(column: CsvColumn, text: string, value: string): string | undefined {
+  const scale = /^DECIMAL\(\d+,(\d+)\)$/.exec(column.type)?.[1];
+  if (scale === undefined || column.round) return undefined;
+  const longFraction = `(strpos(${text}, '.') > 0 AND length(${text}) - strpos(${text}, '.') > ${scale})`;
+  const nonZeroBeyond = `regexp_matches(${text}, ${quoteLiteral(`\\.[0-9]{${scale}}[0-9]*[1-9]`)})`;
+  const exponent = `(strpos(lower(${text}), 'e') > 0 AND CAST(${value} AS DOUBLE) <> TRY_CAST(${text} AS DOUBLE))`;
+  return `${value} IS NOT NULL AND ((${longFraction} AND ${nonZeroBeyond}) OR ${exponent})`;
+}
+
+/**
  * Parses the file into the view `typed` (declared columns, lineage columns, `_line`, `_reason`);
  * malformed lines land in DuckDB's `reject_errors`. Returns whether `typed` is in line order.
  */
@@ -209,24 +313,8 @@ async function loadCsv(
   spec: CsvIngestSpec,
   typedPath: string,
 ): Promise<boolean> {
-  const delimiter = quoteLiteral(spec.delimiter ?? ",");
-  const header = await readHeader(path, spec.delimiter ?? ",", landing.key);
-  const expected = spec.columns.map((c) => c.name);
-  const found = header;
-  const missing = expected.filter((name) => !found.includes(name));
-  const unexpected = found.filter((name) => !expected.includes(name));
-  if (missing.length > 0 || unexpected.length > 0) {
-    throw new DataError(
-      `${landing.key} has the wrong columns for ${spec.dataset}: ` +
-        [
-          missing.length > 0 && `missing ${missing.map((n) => `'${n}'`).join(", ")}`,
-          unexpected.length > 0 && `unexpected ${unexpected.map((n) => `'${n}'`).join(", ")}`,
-        ]
-          .filter(Boolean)
-          .join("; ") +
-        ` (found: ${found.join(", ")}); fix the file or the source's column list`,
-    );
-  }
+  const delimiter = quoteLiteral(normalizeDelimiter(spec.delimiter ?? ","));
+  const header = await checkCsvFile(path, spec, landing.key);
   const columnTypes = header.map((name) => `${quoteLiteral(name)}: 'VARCHAR'`).join(", ");
   // Each value is converted once (inner query, `_t<i>`); the reason a row fails is derived from
   // the converted value and the text it came from.
@@ -238,17 +326,23 @@ async function loadCsv(
   // conversion gave NULL (an empty value converts to NULL too) unless empty values are allowed;
   // the blank test is needed only for required text and for NULL conversions of optional columns.
   // The reason text is built for failed rows only.
+  const inexact = spec.columns.map((c, i) => roundedDecimal(c, `_s${i}`, `_t${i}`));
   const failed = spec.columns.map((c, i) => {
     // Only a value that starts with a blank (or is '') can be blank: trim just those.
     const empty = `(_s${i} IS NULL OR (ascii(_s${i}) <= 32 AND trim(_s${i}) = ''))`;
     if (c.type === "VARCHAR") return c.nullable ? "false" : empty;
-    return c.nullable ? `(_t${i} IS NULL AND NOT ${empty})` : `_t${i} IS NULL`;
+    const missing = c.nullable ? `(_t${i} IS NULL AND NOT ${empty})` : `_t${i} IS NULL`;
+    return inexact[i] ? `(${missing} OR ${inexact[i]})` : missing;
   });
   const reasons = spec.columns
-    .map(
-      (c, i) =>
-        `CASE WHEN ${failed[i]} THEN ${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || _s${i} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)} END`,
-    )
+    .map((c, i) => {
+      const invalid = `${quoteLiteral(`column '${c.name}': `)} || coalesce(chr(39) || _s${i} || chr(39), 'empty') || ${quoteLiteral(` is not a valid ${c.type}${c.format ? ` (format ${c.format})` : ""}`)}`;
+      const scale = /,(\d+)\)$/.exec(c.type)?.[1];
+      const rounded = `${quoteLiteral(`column '${c.name}': `)} || chr(39) || _s${i} || chr(39) || ${quoteLiteral(` has more than ${scale} decimal places for ${c.type}; it would be rounded (set "round": true on the column to accept that)`)}`;
+      return inexact[i]
+        ? `CASE WHEN ${failed[i]} THEN CASE WHEN _t${i} IS NULL THEN ${invalid} ELSE ${rounded} END END`
+        : `CASE WHEN ${failed[i]} THEN ${invalid} END`;
+    })
     .join(", ");
   const reason = `CASE WHEN ${failed.join(" OR ")} THEN concat_ws('; ', ${reasons}) END`;
   if (!/^[0-9a-f]{64}$/.test(landing.sha256) || Number.isNaN(Date.parse(landing.fetchedAt))) {
@@ -256,6 +350,8 @@ async function loadCsv(
       `the landing record of ${landing.key} is damaged (sha256 or fetch time): land the file again`,
     );
   }
+  // Whether records and lines may differ (quotes, blank lines), checked while DuckDB parses.
+  const scanNeeded = needsLineScan(path).catch(() => true);
   // One streaming pass, parsed in parallel: every row typed (or given the reason it cannot be),
   // written to a local Parquet file in file order (DuckDB preserves insertion order), so the
   // file's row numbers are the rows' order in the CSV. Memory stays bounded however large the file.
@@ -269,30 +365,17 @@ async function loadCsv(
            escape = '"', columns = {${columnTypes}}, store_rejects = true, hive_partitioning = false))
      ) TO ${quoteLiteral(typedPath)} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1)`,
   );
-  // Every record is one line (no quoted newlines in these sources), so the n-th parsed row is on
-  // line n + 2 plus the number of malformed lines before it. Threshold t_j: how many parsed rows
-  // precede the j-th malformed line; a row with index i has #{j : t_j <= i} malformed lines before.
-  await db.run(`CREATE TABLE reject_thresholds AS
-    SELECT max(t) AS t, max(k) AS k FROM (
-      SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS t, row_number() OVER (ORDER BY line) AS k
-      FROM (SELECT DISTINCT line FROM reject_errors)
-    ) GROUP BY t`);
-  const [counted] = await db.all(`SELECT count(*) AS n FROM reject_thresholds`);
-  const clean = Number(counted?.n ?? 0) === 0;
+  const numbering = await numberRows(db, path, landing.key, await scanNeeded, dirname(typedPath));
   const names = spec.columns.map((c) => `typed.${quoteIdentifier(c.name)}`).join(", ");
   const lineage = `CAST(${quoteLiteral(landing.fetchedAt)} AS TIMESTAMPTZ) AS ${INGESTED_AT}, CAST(${quoteLiteral(landing.sha256)} AS VARCHAR) AS ${LANDING_SHA256}`;
   const rows = `(SELECT * EXCLUDE (file_row_number), file_row_number AS _idx
     FROM read_parquet(${quoteLiteral(typedPath)}, file_row_number = true))`;
   await db.run(
-    clean
-      ? `CREATE VIEW typed AS
-         SELECT ${names}, ${lineage}, CAST(_idx + 2 AS BIGINT) AS ${SOURCE_LINE}, _reason
-         FROM ${rows} typed`
-      : `CREATE VIEW typed AS
-         SELECT ${names}, ${lineage}, CAST(_idx + 2 + coalesce(th.k, 0) AS BIGINT) AS ${SOURCE_LINE}, _reason
-         FROM ${rows} typed ASOF LEFT JOIN reject_thresholds th ON typed._idx >= th.t`,
+    `CREATE VIEW typed AS
+     SELECT ${names}, ${lineage}, CAST(${numbering.line} AS BIGINT) AS ${SOURCE_LINE}, _reason
+     FROM ${rows} typed ${numbering.join}`,
   );
-  return clean;
+  return numbering.ordered;
 }
 
 /** The header's column names, read directly: sniffing a damaged file would hide what is wrong. */
@@ -321,7 +404,9 @@ async function readHeader(path: string, delimiter: string, key: string): Promise
 async function collectRejects(db: Db): Promise<RejectedRow[]> {
   const rows = await db.all(`
     SELECT line, reason, text FROM (
-      SELECT line, first(error_message ORDER BY column_idx) AS reason, first(csv_line) AS text FROM reject_errors GROUP BY line
+      SELECT coalesce(any_value(rl.line), re.line) AS line, first(error_message ORDER BY column_idx) AS reason,
+        first(csv_line) AS text
+      FROM reject_errors re LEFT JOIN reject_lines rl ON rl.duck = re.line GROUP BY re.line
       UNION ALL
       SELECT ${SOURCE_LINE} AS line, _reason AS reason, NULL AS text FROM typed WHERE _reason IS NOT NULL
     ) ORDER BY line`);

@@ -33,6 +33,7 @@ function normalizeColumn(column: {
   type: string;
   format?: string;
   nullable?: boolean;
+  round?: boolean;
 }): CsvColumn {
   if (!COLUMN_NAME.test(column.name)) {
     throw new DataError(
@@ -43,11 +44,15 @@ function normalizeColumn(column: {
   if (column.format !== undefined && type !== "DATE" && type !== "TIMESTAMPTZ") {
     throw new DataError(`column '${column.name}': a format only applies to DATE and TIMESTAMPTZ columns`);
   }
+  if (column.round && !type.startsWith("DECIMAL")) {
+    throw new DataError(`column '${column.name}': round only applies to DECIMAL columns`);
+  }
   return {
     name: column.name,
     type,
     ...(column.format !== undefined && { format: column.format }),
     ...(column.nullable && { nullable: true }),
+    ...(column.round && { round: true }),
   };
 }
 
@@ -59,6 +64,21 @@ function checkUnique(columns: CsvColumn[]): CsvColumn[] {
     seen.add(name);
   }
   return columns;
+}
+
+/**
+ * Validates a field separator: one character that can separate fields. NUL would end DuckDB's
+ * string, and a quote or a line break would make every row ambiguous.
+ */
+export function normalizeDelimiter(delimiter: string): string {
+  if ([...delimiter].length !== 1)
+    throw new DataError(`the delimiter must be one character, got ${JSON.stringify(delimiter)}`);
+  if (delimiter === "\0" || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+    throw new DataError(
+      `the delimiter cannot be ${JSON.stringify(delimiter)} (NUL, a quote or a line break): use the file's field separator, e.g. ',' ';' or a tab`,
+    );
+  }
+  return delimiter;
 }
 
 /** Parses `name:TYPE[:format],...`; commas inside parentheses (DECIMAL(18,4)) do not split. */
@@ -103,6 +123,7 @@ const specSchema = z
           type: z.string(),
           format: z.string().optional(),
           nullable: z.boolean().optional(),
+          round: z.boolean().optional(),
         })
         .strict(),
     ),
@@ -115,7 +136,7 @@ export function normalizeCsvSpec(spec: unknown, dataset?: string): CsvIngestSpec
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new DataError(
-      `invalid CSV spec at '${issue?.path.join(".") || "(root)"}': ${issue?.message}; expected {"dataset", "columns": [{"name", "type", "format"?, "nullable"?}], "delimiter"?}`,
+      `invalid CSV spec at '${issue?.path.join(".") || "(root)"}': ${issue?.message}; expected {"dataset", "columns": [{"name", "type", "format"?, "nullable"?, "round"?}], "delimiter"?}`,
     );
   }
   const name = dataset ?? parsed.data.dataset;
@@ -124,6 +145,6 @@ export function normalizeCsvSpec(spec: unknown, dataset?: string): CsvIngestSpec
   return {
     dataset: normalizeName(name),
     columns: checkUnique(parsed.data.columns.map(normalizeColumn)),
-    ...(parsed.data.delimiter && { delimiter: parsed.data.delimiter }),
+    ...(parsed.data.delimiter !== undefined && { delimiter: normalizeDelimiter(parsed.data.delimiter) }),
   };
 }

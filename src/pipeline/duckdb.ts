@@ -1,7 +1,14 @@
 /**
  * In-process DuckDB for transforms between zones. One instance per unit of work: opened, used,
  * closed, so no state leaks between steps and memory is returned.
+ *
+ * Sandbox: a unit of work that runs SQL a user wrote (promotion models, quality predicates) or
+ * reads the lake on a reader's behalf declares `access`, the exact files it is entitled to read
+ * and the folders it may write (its scratch folder). Before `work` runs, external access is
+ * switched off except for those paths, and the configuration is locked, so no statement can
+ * read `/etc/passwd`, glob a folder, attach a database or turn access back on.
  */
+import { resolve } from "node:path";
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
 import { withSpan } from "../telemetry/index.ts";
 
@@ -20,10 +27,23 @@ export interface Db {
   readonly connection: DuckDBConnection;
 }
 
-export async function withDb<T>(
-  work: (db: Db) => Promise<T>,
-  options: { threads?: number; tempDirectory?: string; memoryLimit?: string } = {},
-): Promise<T> {
+/** What a sandboxed unit of work may touch on the local filesystem (see the module doc). */
+export interface DbAccess {
+  /** Files it may read: the data files of the dataset versions it works on, a landing file. */
+  files: string[];
+  /** Folders it may read and write: its scratch folder (the spill folder is added). */
+  directories?: string[];
+}
+
+export interface DbOptions {
+  threads?: number;
+  tempDirectory?: string;
+  memoryLimit?: string;
+  /** Locks the connection down to these paths; omitted only for trusted, internal SQL. */
+  access?: DbAccess;
+}
+
+export async function withDb<T>(work: (db: Db) => Promise<T>, options: DbOptions = {}): Promise<T> {
   const instance = await DuckDBInstance.create(":memory:", {
     threads: String(options.threads ?? 2),
     // Where sorts and joins larger than memory spill (a write's scratch folder, removed after it).
@@ -36,6 +56,7 @@ export async function withDb<T>(
   const connection = await instance.connect();
   // Timestamps are stored as UTC TIMESTAMPTZ; the session zone only affects rendering to text.
   await connection.run("SET TimeZone = 'UTC'");
+  if (options.access) await lockDown(connection, options.access, options.tempDirectory);
   const db: Db = {
     connection,
     async run(sql, params) {
@@ -61,6 +82,23 @@ export async function withDb<T>(
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Allows exactly the declared paths, turns external access off and locks the configuration.
+ * The allow lists cannot change once access is off, so everything is declared up front.
+ */
+async function lockDown(connection: DuckDBConnection, access: DbAccess, tempDirectory?: string) {
+  const files = access.files.map((path) => resolve(path));
+  // A trailing separator, so `/lake/.tmp/scratch-1` does not also allow `/lake/.tmp/scratch-10`.
+  const directories = [...(access.directories ?? []), ...(tempDirectory ? [tempDirectory] : [])].map(
+    (path) => `${resolve(path)}/`,
+  );
+  const list = (paths: string[]) => `[${paths.map(quoteLiteral).join(", ")}]`;
+  if (files.length > 0) await connection.run(`SET allowed_paths = ${list(files)}`);
+  if (directories.length > 0) await connection.run(`SET allowed_directories = ${list(directories)}`);
+  await connection.run("SET enable_external_access = false");
+  await connection.run("SET lock_configuration = true");
 }
 
 /**

@@ -1,5 +1,7 @@
-export { withDb, quoteIdentifier, quoteLiteral, type Db } from "./duckdb.ts";
+export { withDb, quoteIdentifier, quoteLiteral, type Db, type DbAccess, type DbOptions } from "./duckdb.ts";
+export { describeSqlError } from "./sqlError.ts";
 export {
+  checkCsvFile,
   ingestCsv,
   INGESTED_AT,
   LANDING_SHA256,
@@ -15,10 +17,15 @@ export {
   assertCompatible,
   type PromotionStep,
   type PromotionCandidate,
+  type PromotionGate,
   type GateDecision,
   type PromotionResult,
   type DatasetRef,
 } from "./promote.ts";
 export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
 export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
-export { parseColumnList, normalizeCsvSpec, normalizeColumnType } from "./csvSpec.ts";
+export { parseColumnList, normalizeCsvSpec, normalizeColumnType, normalizeDelimiter } from "./csvSpec.ts";
+export { ingestJson, ingestRows, type JsonIngestSpec } from "./jsonIngest.ts";
+export { ingestParquet, type ParquetIngestSpec } from "./parquetIngest.ts";
+export { ingestLanding, type RawLoader } from "./rawIngest.ts";
+export { documentRecords, ndjsonRecords, type JsonRecord } from "./jsonRecords.ts";

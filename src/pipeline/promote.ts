@@ -9,15 +9,20 @@ import { createHash } from "node:crypto";
  * step commits nothing. Schema evolution: added columns are allowed; a dropped column or a changed
  * type is rejected, naming the columns, unless the step allows it.
  */
-import { DataError } from "../errors.ts";
-import { retryOnConflict } from "./retry.ts";
+import { DataError, QualityError, isLakebookError } from "../errors.ts";
 import {
   type ColumnSchema,
+  type CommitBudget,
+  type CommitOutcome,
   type InputRef,
   type Lake,
   type Manifest,
+  type ManifestDraft,
+  type RebaseDecision,
   type VersionedZone,
-  commitVersion,
+  commitBudget,
+  commitRebasing,
+  deleteQuietly,
   joinKey,
   maybeHead,
   newWriteId,
@@ -25,6 +30,7 @@ import {
 } from "../lake/index.ts";
 import { type Db, pipelineDbOptions, quoteIdentifier, withDb } from "./duckdb.ts";
 import { parquetRelation, writeParquet } from "./parquetFile.ts";
+import { describeSqlError } from "./sqlError.ts";
 
 export interface DatasetRef {
   zone: VersionedZone;
@@ -37,20 +43,34 @@ export interface PromotionStep {
   output: DatasetRef;
   /** A SELECT over the input relations. */
   sql: string;
-  /** The output's unique key; with `latestBy`, duplicates keep the row with the greatest value. */
+  /**
+   * The output's unique key; with `latestBy`, duplicates keep the row with the greatest value of
+   * the first column, ties broken by the next ones (e.g. `["_ingested_at", "_landing_sha256",
+   * "_line"]`: the latest landing, then the last row in file order). Rows tying on every column
+   * are kept in no defined order, so a reproducible result needs columns that cannot tie.
+   */
   key?: string[];
-  latestBy?: string;
+  latestBy?: string | string[];
   /** Output sort order (curated data is sorted for range reads). */
   orderBy?: string[];
   rowGroupSize?: number;
   /** Allow dropped columns and type changes against the previous version. */
   allowSchemaChanges?: boolean;
+  /** Quality gate (see src/quality) run on the candidate rows before anything is written. */
+  gate?: PromotionGate;
+}
+
+export interface PromotionGate {
   /**
-   * Quality gate (see src/quality): runs on the candidate rows before anything is written. It
-   * throws (QualityError) to block the promotion, leaving the previous version current, or
+   * Datasets the gate reads besides the candidate (referential checks): their current versions
+   * are opened for it as views (`PromotionCandidate.references`); no other file is readable.
+   */
+  reads?: DatasetRef[];
+  /**
+   * Throws (QualityError) to block the promotion, leaving the previous version current, or
    * returns which rows to promote and the manifest's quality record.
    */
-  gate?: (candidate: PromotionCandidate) => Promise<GateDecision>;
+  check(candidate: PromotionCandidate): Promise<GateDecision>;
 }
 
 /** The output a step computed, materialized as a temporary table, before it is written. */
@@ -64,12 +84,21 @@ export interface PromotionCandidate {
   /** The current version the candidate would follow. */
   previous: Manifest | undefined;
   writeId: string;
+  /** Views over the current versions of the gate's `reads`, by `zone/dataset` (absent: no version). */
+  references: Map<string, string>;
+  /** The write's scratch folder, the only one the gate can write files to (e.g. a quarantine). */
+  scratch: string;
 }
 
 export interface GateDecision {
   /** A SELECT over the candidate giving the rows to promote; all of them when omitted. */
   query?: string;
   quality: Manifest["quality"];
+  /**
+   * Objects the gate stored for this candidate (its result, quarantined rows), deleted again if
+   * the candidate is never committed (a duplicate, or redone on a new head).
+   */
+  written?: string[];
 }
 
 export interface PromotionResult {
@@ -79,15 +108,21 @@ export interface PromotionResult {
 }
 
 /**
- * Runs a step as the next version of its output. When another writer commits the output first
- * (a typed VersionConflictError), the step is recomputed on the new head, up to 3 attempts: a
- * concurrent run of the same step then finds the output up to date and commits nothing.
+ * Runs a step as the next version of its output. When another writer commits the output first,
+ * the computed version is rebased on the new head if it is still valid there, else recomputed
+ * (see src/lake/commit.ts for the rules), until it commits or the lake's commit time budget runs
+ * out: a concurrent run of the same step then finds the output up to date and commits nothing.
  */
 export async function promote(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
-  return retryOnConflict(() => promoteOnce(lake, step));
+  const budget = commitBudget(lake, step.output.zone, normalizeName(step.output.dataset));
+  for (;;) {
+    const outcome = await promoteOnce(lake, step, budget);
+    if (!("redo" in outcome)) return outcome;
+    await budget.lost();
+  }
 }
 
-async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
+async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget): Promise<CommitOutcome> {
   const outputDataset = normalizeName(step.output.dataset);
   const inputs: { alias: string; manifest: Manifest }[] = [];
   for (const [alias, ref] of Object.entries(step.inputs)) {
@@ -104,77 +139,136 @@ async function promoteOnce(lake: Lake, step: PromotionStep): Promise<PromotionRe
     dataset: manifest.dataset,
     version: manifest.version,
   }));
+  const references: { name: string; manifest: Manifest }[] = [];
+  for (const ref of step.gate?.reads ?? []) {
+    const manifest = await maybeHead(lake.storage, ref.zone, normalizeName(ref.dataset));
+    if (manifest) references.push({ name: `${ref.zone}/${normalizeName(ref.dataset)}`, manifest });
+  }
   const head = await maybeHead(lake.storage, step.output.zone, outputDataset);
   const stepHash = fingerprint(step);
-  if (head && head.lineage.step === stepHash && sameInputs(head.lineage.inputs, inputRefs)) {
-    return { manifest: head, created: false };
-  }
+  const upToDate = (manifest: Manifest | undefined): Manifest | undefined =>
+    manifest && manifest.lineage.step === stepHash && sameInputs(manifest.lineage.inputs, inputRefs)
+      ? manifest
+      : undefined;
+  const current = upToDate(head);
+  if (current) return { manifest: current, created: false };
 
   const writeId = newWriteId();
   const dataKey = joinKey(step.output.zone, outputDataset, "data", writeId, "part-0.parquet");
+  const written = [dataKey];
   const scratch = await lake.scratch();
+  let draft: ManifestDraft;
   try {
-    const { file, schema, quality } = await withDb(async (db) => {
-      for (const { alias, manifest } of inputs) {
-        const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
-        await db.run(`CREATE VIEW ${quoteIdentifier(alias)} AS SELECT * FROM ${parquetRelation(paths)}`);
-      }
-      // Checked first, so a broken step is reported as such before anything reads its rows.
-      await describe(db, step.sql, step);
-      let query = await buildQuery(db, step);
-      const schema = await describe(db, query, step);
-      if (head && !step.allowSchemaChanges)
-        assertCompatible(head.schema, schema, `${step.output.zone}/${outputDataset}`);
-      let quality: Manifest["quality"] = null;
-      if (step.gate) {
-        // Materialized once: the gate and the write read the same rows without recomputing them.
-        await db.run(`CREATE TEMP TABLE _lakebook_candidate AS ${query}`);
-        const [counted] = await db.all(`SELECT count(*) AS n FROM _lakebook_candidate`);
-        const decision = await step.gate({
-          db,
-          relation: "_lakebook_candidate",
-          schema,
-          rowCount: Number(counted?.n ?? 0),
-          output: { zone: step.output.zone, dataset: outputDataset },
-          previous: head,
-          writeId,
+    // The step's SQL and the gate's predicates may open exactly these files (duckdb.ts, sandbox).
+    const opened = async (manifest: Manifest) =>
+      Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
+    const inputPaths = await Promise.all(inputs.map(({ manifest }) => opened(manifest)));
+    const referencePaths = await Promise.all(references.map(({ manifest }) => opened(manifest)));
+    const access = { files: [...inputPaths, ...referencePaths].flat(), directories: [scratch] };
+    const { file, schema, quality } = await withDb(
+      async (db) => {
+        for (const [i, { alias }] of inputs.entries()) {
+          await db.run(
+            `CREATE VIEW ${quoteIdentifier(alias)} AS SELECT * FROM ${parquetRelation(inputPaths[i]!)}`,
+          );
+        }
+        const referenceViews = new Map<string, string>();
+        for (const [i, { name }] of references.entries()) {
+          const view = `_lakebook_ref_${i}`;
+          await db.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(referencePaths[i]!)}`);
+          referenceViews.set(name, view);
+        }
+        // Checked first, so a broken step is reported as such before anything reads its rows.
+        await describe(db, step.sql, step);
+        let query = await buildQuery(db, step);
+        const schema = await describe(db, query, step);
+        if (head && !step.allowSchemaChanges)
+          assertCompatible(head.schema, schema, `${step.output.zone}/${outputDataset}`);
+        let quality: Manifest["quality"] = null;
+        if (step.gate) {
+          // Materialized once: the gate and the write read the same rows without recomputing them.
+          await db.run(`CREATE TEMP TABLE _lakebook_candidate AS ${query}`);
+          const [counted] = await db.all(`SELECT count(*) AS n FROM _lakebook_candidate`);
+          const decision = await step.gate.check({
+            db,
+            relation: "_lakebook_candidate",
+            schema,
+            rowCount: Number(counted?.n ?? 0),
+            output: { zone: step.output.zone, dataset: outputDataset },
+            previous: head,
+            writeId,
+            references: referenceViews,
+            scratch,
+          });
+          quality = decision.quality;
+          written.push(...(decision.written ?? []));
+          // The table keeps the query's order; a gate's own selection may not, so it is sorted again.
+          query = decision.query ?? `SELECT * FROM _lakebook_candidate`;
+          if (decision.query && step.orderBy?.length)
+            query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
+        }
+        const file = await writeParquet(db, lake, scratch, query, dataKey, {
+          rowGroupSize: step.rowGroupSize,
         });
-        quality = decision.quality;
-        // The table keeps the query's order; a gate's own selection may not, so it is sorted again.
-        query = decision.query ?? `SELECT * FROM _lakebook_candidate`;
-        if (decision.query && step.orderBy?.length)
-          query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
-      }
-      const file = await writeParquet(db, lake, scratch, query, dataKey, { rowGroupSize: step.rowGroupSize });
-      return { file, schema, quality };
-    }, pipelineDbOptions(scratch));
-    const manifest = await commitVersion(
-      lake.storage,
-      step.output.zone,
-      {
-        zone: step.output.zone,
-        dataset: outputDataset,
-        writeId,
-        schema,
-        rowCount: file.rows,
-        bytes: file.size,
-        files: [file],
-        rejects: { count: 0, key: null },
-        lineage: {
-          inputs: inputRefs,
-          landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
-          step: stepHash,
-          sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
-        },
-        sourceRun: null,
-        quality,
+        return { file, schema, quality };
       },
-      { expectedParent: head?.version ?? null },
-    );
-    return { manifest, created: true };
+      { ...pipelineDbOptions(scratch), access },
+    ).catch((error: unknown) => {
+      // The step's SQL failing while it runs (a value that does not convert, a refused file);
+      // Lakebook's own errors and the system's (with an errno code) pass through as they are.
+      if (isLakebookError(error) || (error as NodeJS.ErrnoException).code !== undefined) throw error;
+      throw stepError(step, error);
+    });
+    draft = {
+      zone: step.output.zone,
+      dataset: outputDataset,
+      writeId,
+      schema,
+      rowCount: file.rows,
+      bytes: file.size,
+      files: [file],
+      rejects: { count: 0, key: null },
+      lineage: {
+        inputs: inputRefs,
+        landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
+        step: stepHash,
+        sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
+      },
+      sourceRun: null,
+      quality,
+    };
+  } catch (error) {
+    // Nothing was committed: what the gate stored for this candidate is not a result of any version.
+    // A blocked gate (QualityError) keeps its result: it records why the promotion was refused.
+    if (!(error instanceof QualityError)) await deleteQuietly(lake.storage, written);
+    throw error;
   } finally {
     await lake.releaseScratch(scratch);
   }
+
+  return commitRebasing(
+    lake.storage,
+    step.output.zone,
+    outputDataset,
+    written,
+    async (newHead): Promise<RebaseDecision> => {
+      if ((newHead?.version ?? null) === (head?.version ?? null)) return { commit: draft };
+      const duplicate = upToDate(newHead);
+      if (duplicate) return { unchanged: duplicate };
+      for (const { manifest } of inputs) {
+        const now = await maybeHead(lake.storage, manifest.zone, manifest.dataset);
+        if (now?.version !== manifest.version) {
+          return { redo: `${manifest.zone}/${manifest.dataset} moved on to version ${now?.version}` };
+        }
+      }
+      if (step.gate)
+        return { redo: `the quality gate judged the candidate against version ${head?.version}` };
+      if (newHead && !step.allowSchemaChanges)
+        assertCompatible(newHead.schema, draft.schema, `${step.output.zone}/${outputDataset}`);
+      return { commit: draft };
+    },
+    budget,
+  );
 }
 
 async function buildQuery(db: Db, step: PromotionStep): Promise<string> {
@@ -195,7 +289,8 @@ async function buildQuery(db: Db, step: PromotionStep): Promise<string> {
 const REPEATED_KEYS = "_lakebook_repeated_keys";
 
 /**
- * The step's rows with only the latest row (greatest `latestBy`) of each key, sorted by the key.
+ * The step's rows with only the latest row (greatest `latestBy`, in order) of each key, sorted by
+ * the key.
  *
  * Most promotions have no repeated key at all, so the keys that repeat are found first (one hash
  * aggregate over the key columns, which spills in bounded memory): rows of the other keys pass
@@ -204,7 +299,15 @@ const REPEATED_KEYS = "_lakebook_repeated_keys";
  * window (`row_number() OVER (PARTITION BY key ...)`) ran out of memory. NULL key values compare
  * equal, as in GROUP BY and DISTINCT ON.
  */
-async function latestPerKey(db: Db, step: PromotionStep, key: string[], latestBy: string): Promise<string> {
+async function latestPerKey(
+  db: Db,
+  step: PromotionStep,
+  key: string[],
+  latestBy: string | string[],
+): Promise<string> {
+  const latest = (typeof latestBy === "string" ? [latestBy] : latestBy)
+    .map((name) => `${quoteIdentifier(name)} DESC`)
+    .join(", ");
   const keys = key.map(quoteIdentifier).join(", ");
   const repeatedCount = await db
     .run(
@@ -214,7 +317,7 @@ async function latestPerKey(db: Db, step: PromotionStep, key: string[], latestBy
     .then(() => db.all(`SELECT count(*) AS n FROM ${REPEATED_KEYS}`))
     .catch((error: unknown) => {
       throw new DataError(
-        `the key of step ${step.output.zone}/${step.output.dataset} (${key.join(", ")}) cannot be grouped: ${(error as Error).message.split("\n")[0]}`,
+        `the key of step ${step.output.zone}/${step.output.dataset} (${key.join(", ")}) cannot be grouped: ${describeSqlError(error, step.sql)}`,
         { cause: error },
       );
     });
@@ -228,7 +331,7 @@ async function latestPerKey(db: Db, step: PromotionStep, key: string[], latestBy
       SELECT * FROM (
         SELECT DISTINCT ON (${keys}) * FROM (
           SELECT _row.* FROM (${step.sql}) _row SEMI JOIN ${REPEATED_KEYS} _repeated ON ${sameKey}
-        ) ORDER BY ${keys}, ${quoteIdentifier(latestBy)} DESC
+        ) ORDER BY ${keys}, ${latest}
       )
     ) ORDER BY ${keys}`;
 }
@@ -237,11 +340,16 @@ async function describe(db: Db, query: string, step: PromotionStep): Promise<Col
   try {
     return await db.columns(`(${query})`);
   } catch (error) {
-    throw new DataError(
-      `the SQL of step ${step.output.zone}/${step.output.dataset} failed: ${(error as Error).message.split("\n")[0]}`,
-      { cause: error },
-    );
+    throw stepError(step, error);
   }
+}
+
+function stepError(step: PromotionStep, error: unknown): DataError {
+  return new DataError(
+    `the SQL of step ${step.output.zone}/${step.output.dataset} failed: ${describeSqlError(error, step.sql)}; ` +
+      `nothing was committed, fix the step's SQL`,
+    { cause: error },
+  );
 }
 
 /** Throws when columns were dropped or changed type; added columns are fine. */

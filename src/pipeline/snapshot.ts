@@ -4,7 +4,7 @@
  * never show data and a "data as of" stamp that disagree.
  */
 import { DataError } from "../errors.ts";
-import { type Lake, type Manifest, maybeHead, readManifest } from "../lake/index.ts";
+import { type Lake, type Manifest, maybeHead, readManifest, recordDatasetRead } from "../lake/index.ts";
 import type { VersionedZone } from "../lake/index.ts";
 import { withDb } from "./duckdb.ts";
 import { parquetRelation } from "./parquetFile.ts";
@@ -49,9 +49,16 @@ export async function readSnapshot(
     options.version === undefined
       ? await maybeHead(lake.storage, zone, dataset)
       : await readManifest(lake.storage, zone, dataset, options.version);
-  if (!manifest) throw new DataError(`${zone}/${dataset} has no version yet: run its pipeline first`);
+  if (!manifest)
+    throw new DataError(
+      `${zone}/${dataset} has no version yet: run \`lakebook run +${zone}.${dataset}\` first`,
+    );
+  // A loader's output is reused only while the versions it read stay current (loaderCache.ts).
+  recordDatasetRead(manifest);
   const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
-  const rows = await withDb((db) => db.all(`SELECT * FROM ${parquetRelation(paths)}`));
+  const rows = await withDb((db) => db.all(`SELECT * FROM ${parquetRelation(paths)}`), {
+    access: { files: paths },
+  });
   if (rows.length !== manifest.rowCount) {
     throw new DataError(
       `${zone}/${dataset} v${manifest.version} has ${rows.length} rows but its manifest says ${manifest.rowCount}: the lake is damaged, restore the version`,

@@ -6,7 +6,7 @@
  */
 import { QualityError } from "../errors.ts";
 import type { ColumnSchema } from "../lake/index.ts";
-import { type Db, quoteIdentifier } from "../pipeline/index.ts";
+import { type Db, describeSqlError, quoteIdentifier } from "../pipeline/index.ts";
 import { type Expectation, type Suite, expectationName, isRowLevel } from "./suite.ts";
 
 export type TypeKind = "number" | "temporal" | "string" | "other";
@@ -153,7 +153,7 @@ async function expectationProblems(
       try {
         await db.all(`SELECT CAST((${e.predicate}) AS BOOLEAN) AS ok FROM _lakebook_shape LIMIT 0`);
       } catch (error) {
-        problems.push(`the predicate does not compile: ${firstLine(error)}`);
+        problems.push(`the predicate does not compile: ${describeSqlError(error, e.predicate)}`);
       }
       break;
     case "row_count_between":

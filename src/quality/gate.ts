@@ -11,12 +11,12 @@
  */
 import { QualityError } from "../errors.ts";
 import { type Lake, joinKey } from "../lake/index.ts";
-import { type GateDecision, type PromotionCandidate, writeParquet } from "../pipeline/index.ts";
+import { type PromotionGate, writeParquet } from "../pipeline/index.ts";
 import { flaggedQuery } from "./compile.ts";
 import { type StoredValidation, validationKey, writeValidation } from "./results.ts";
 import { type Suite, expectationName } from "./suite.ts";
 import { type ValidationReport, summarize, validateRelation } from "./validate.ts";
-import { attachReferences, referencedSchemas } from "./versionCheck.ts";
+import { referencedDatasets, referencedSchemas } from "./versionCheck.ts";
 import { checkSuite } from "./check.ts";
 
 export const QUARANTINE_REASON = "_quarantine_reason";
@@ -29,13 +29,10 @@ export interface GateOptions {
   now?: () => Date;
 }
 
-export function qualityGate(
-  lake: Lake,
-  suite: Suite,
-  options: GateOptions = {},
-): (candidate: PromotionCandidate) => Promise<GateDecision> {
+export function qualityGate(lake: Lake, suite: Suite, options: GateOptions = {}): PromotionGate {
   const now = options.now ?? (() => new Date());
-  return async (candidate) => {
+  return { reads: referencedDatasets(suite), check };
+  async function check(candidate: Parameters<PromotionGate["check"]>[0]) {
     const { db, output } = candidate;
     if (output.zone !== suite.zone || output.dataset !== suite.dataset) {
       throw new QualityError(
@@ -43,7 +40,7 @@ export function qualityGate(
       );
     }
     await checkSuite(db, suite, candidate.schema, await referencedSchemas(lake, suite));
-    const references = await attachReferences(lake, db, suite);
+    const references = candidate.references;
     const base = {
       schema: candidate.schema,
       previousRowCount: candidate.previous?.rowCount ?? null,
@@ -73,19 +70,14 @@ export function qualityGate(
         `CREATE TEMP VIEW _lakebook_kept AS SELECT * EXCLUDE (_lakebook_reason) FROM _lakebook_flagged WHERE _lakebook_reason IS NULL`,
       );
       const key = quarantineKey(output.zone, output.dataset, candidate.writeId);
-      const scratch = await lake.scratch();
-      try {
-        const file = await writeParquet(
-          db,
-          lake,
-          scratch,
-          `SELECT * EXCLUDE (_lakebook_reason), _lakebook_reason AS ${QUARANTINE_REASON} FROM _lakebook_flagged WHERE _lakebook_reason IS NOT NULL`,
-          key,
-        );
-        quarantine = { count: file.rows, key };
-      } finally {
-        await lake.releaseScratch(scratch);
-      }
+      const file = await writeParquet(
+        db,
+        lake,
+        candidate.scratch,
+        `SELECT * EXCLUDE (_lakebook_reason), _lakebook_reason AS ${QUARANTINE_REASON} FROM _lakebook_flagged WHERE _lakebook_reason IS NOT NULL`,
+        key,
+      );
+      quarantine = { count: file.rows, key };
       const kept = await validateRelation(db, suite, { ...base, relation: "_lakebook_kept" });
       if (kept.rowCount + quarantine.count !== candidate.rowCount) {
         throw new QualityError(
@@ -130,6 +122,7 @@ export function qualityGate(
     return {
       ...(query && { query }),
       quality: { status: report.status, key: validationKey(output.zone, output.dataset, validation.runId) },
+      written: quarantine ? [key, quarantine.key] : [key],
     };
-  };
+  }
 }

@@ -7,6 +7,10 @@
  *   a failed gate run matches no manifest: the promotion was blocked.
  * - A check run (`lakebook validate`) validates a committed version again, e.g. after the suite
  *   changed; the newest run of a version is its current quality.
+ * - A passing gate run whose candidate was never committed (the promotion crashed, or lost to
+ *   another writer and was redone) is no result of anything: history and the latest run ignore
+ *   it, and `lake gc` removes it. Only runs of committed versions (live or archived) and failed
+ *   gate runs (an explicit record of a blocked promotion) count.
  * Run ids start with a UTC timestamp, so listing order is run order.
  */
 import { DataError } from "../errors.ts";
@@ -15,8 +19,10 @@ import {
   type Manifest,
   type VersionedZone,
   joinKey,
+  listArchivedVersions,
   listVersionNumbers,
   normalizeName,
+  readArchivedManifest,
   readManifest,
 } from "../lake/index.ts";
 import type { QualityStatus, ValidationReport } from "./validate.ts";
@@ -90,14 +96,44 @@ async function readStored(lake: Lake, key: string): Promise<StoredValidation> {
   }
 }
 
+/** Committed versions, live and archived, by write id. */
 async function manifestsByWriteId(
   lake: Lake,
   zone: VersionedZone,
   dataset: string,
 ): Promise<Map<string, Manifest>> {
-  const versions = await listVersionNumbers(lake.storage, zone, dataset);
-  const manifests = await Promise.all(versions.map((v) => readManifest(lake.storage, zone, dataset, v)));
+  const [live, archived] = await Promise.all([
+    listVersionNumbers(lake.storage, zone, dataset),
+    listArchivedVersions(lake.storage, zone, dataset),
+  ]);
+  const manifests = await Promise.all([
+    ...archived.map((v) => readArchivedManifest(lake.storage, zone, dataset, v)),
+    ...live.map((v) => readManifest(lake.storage, zone, dataset, v)),
+  ]);
   return new Map(manifests.map((m) => [m.writeId, m]));
+}
+
+/** A failed gate run: the explicit record of a promotion its gate blocked. */
+function isBlockedGate(run: StoredValidation): boolean {
+  return run.kind === "gate" && run.status === "fail";
+}
+
+/**
+ * The validation runs that count, oldest first, each with the committed version it validated
+ * (undefined for a blocked gate): runs of writes never committed are left out.
+ */
+async function countedValidations(
+  lake: Lake,
+  zone: VersionedZone,
+  dataset: string,
+): Promise<{ run: StoredValidation; manifest: Manifest | undefined }[]> {
+  const [runs, manifests] = await Promise.all([
+    listValidations(lake, zone, dataset),
+    manifestsByWriteId(lake, zone, dataset),
+  ]);
+  return runs
+    .map((run) => ({ run, manifest: manifests.get(run.writeId) }))
+    .filter(({ run, manifest }) => manifest !== undefined || isBlockedGate(run));
 }
 
 /** The dataset's quality history, oldest first, with each run resolved to its committed version. */
@@ -106,15 +142,10 @@ export async function qualityHistory(
   zone: VersionedZone,
   dataset: string,
 ): Promise<ValidationSummary[]> {
-  const [runs, manifests] = await Promise.all([
-    listValidations(lake, zone, dataset),
-    manifestsByWriteId(lake, zone, dataset),
-  ]);
-  return runs.map((run) => {
-    // A failed gate run matches no manifest: its candidate was blocked. Other runs that match
-    // none validated a version since archived (or lost a commit race): keep their recorded number.
-    const blocked = run.kind === "gate" && run.status === "fail" && !manifests.has(run.writeId);
-    const version = manifests.get(run.writeId)?.version ?? (blocked ? null : run.version);
+  return (await countedValidations(lake, zone, dataset)).map(({ run, manifest }) => {
+    // A run that counts without a committed version is a failed gate run: its candidate was blocked.
+    const blocked = manifest === undefined;
+    const version = manifest?.version ?? null;
     return {
       runId: run.runId,
       kind: run.kind,
@@ -142,13 +173,13 @@ export async function readValidation(
   return runs.filter((r) => r.writeId === manifest.writeId).at(-1);
 }
 
-/** The newest validation run of a dataset (committed or blocked), or undefined. */
+/** The newest validation run of a dataset (of a committed version, or a blocked gate), or undefined. */
 export async function latestValidation(
   lake: Lake,
   zone: VersionedZone,
   dataset: string,
 ): Promise<StoredValidation | undefined> {
-  return (await listValidations(lake, zone, dataset)).at(-1);
+  return (await countedValidations(lake, zone, dataset)).at(-1)?.run;
 }
 
 /**

@@ -38,7 +38,10 @@ export async function readCheckedSnapshot(
   options: { strict?: boolean } = {},
 ): Promise<CheckedSnapshot> {
   const head = await maybeHead(lake.storage, zone, dataset);
-  if (!head) throw new QualityError(`${zone}/${dataset} has no version yet: run its pipeline first`);
+  if (!head)
+    throw new QualityError(
+      `${zone}/${dataset} has no version yet: run \`lakebook run +${zone}.${dataset}\` first`,
+    );
   const good = await latestGoodVersion(lake, zone, dataset);
   if (!good) {
     throw new QualityError(

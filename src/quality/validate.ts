@@ -6,9 +6,10 @@
  * success, observed value, element count, unexpected count and percent, sample rows.
  */
 import type { ColumnSchema } from "../lake/index.ts";
-import type { Db } from "../pipeline/index.ts";
+import { QualityError } from "../errors.ts";
+import { type Db, describeSqlError } from "../pipeline/index.ts";
 import { type ReferencedSchemas, checkSuite, typeKind } from "./check.ts";
-import { type CompileContext, aggregateQuery, alias, samplesQuery } from "./compile.ts";
+import { type CompileContext, Params, aggregateQuery, alias, failingRow, samplesQuery } from "./compile.ts";
 import { type Expectation, type Severity, type Suite, expectationName, isRowLevel } from "./suite.ts";
 
 export type QualityStatus = "pass" | "warn" | "fail";
@@ -80,7 +81,9 @@ export async function validateRelation(
     references: options.references ?? new Map(),
   };
   const aggregate = aggregateQuery(suite, context);
-  const [row = {}] = await db.all(aggregate.sql, aggregate.params.values);
+  const [row = {}] = await db
+    .all(aggregate.sql, aggregate.params.values)
+    .catch((error: unknown) => runtimeError(db, suite, context, error));
   const rowCount = Number(row.n ?? 0);
   const results = suite.expectations.map((e, i) =>
     evaluate(e, i, row, rowCount, options, now(), suite.locations?.[i]),
@@ -88,12 +91,44 @@ export async function validateRelation(
   const withUnexpected = results.flatMap((r, i) => ((r.unexpectedCount ?? 0) > 0 ? [i] : []));
   const samples = samplesQuery(suite, withUnexpected, context);
   if (samples) {
-    for (const sample of await db.all(samples.sql, samples.params.values)) {
+    const rows = await db
+      .all(samples.sql, samples.params.values)
+      .catch((error: unknown) => runtimeError(db, suite, context, error));
+    for (const sample of rows) {
       const { _lakebook_expectation: index, ...rest } = sample;
       results[Number(index)]?.sampleRows.push(rest);
     }
   }
   return summarize(results, rowCount, performance.now() - started, now());
+}
+
+/**
+ * A suite whose checks compiled but failed while running (a predicate casting a value that does
+ * not convert, reading a file it may not): the failing `sql` expectation is found by running each
+ * alone, and named with a message that quotes no data.
+ */
+async function runtimeError(db: Db, suite: Suite, context: CompileContext, error: unknown): Promise<never> {
+  for (const [index, e] of suite.expectations.entries()) {
+    if (e.type !== "sql") continue;
+    const params = new Params();
+    const alone = `SELECT count(*) FILTER (WHERE ${failingRow(e, context, params)}) AS n FROM ${context.relation}`;
+    const failed = await db.all(alone, params.values).then(
+      () => undefined,
+      (cause: unknown) => cause,
+    );
+    if (failed === undefined) continue;
+    const location = suite.locations?.[index];
+    const where = location?.line ? `${location.file}:${location.line}` : suite.source;
+    throw new QualityError(
+      `${where}: expectation ${index + 1} (${expectationName(e)}) failed to run on ${suite.zone}/${suite.dataset}: ` +
+        `${describeSqlError(failed, e.predicate)}; fix the predicate (TRY_CAST gives NULL instead of an error)`,
+      { cause: failed },
+    );
+  }
+  throw new QualityError(
+    `the checks of ${suite.source} failed to run on ${suite.zone}/${suite.dataset}: ${describeSqlError(error, "")}`,
+    { cause: error },
+  );
 }
 
 export function summarize(

@@ -31,19 +31,39 @@ export async function referencedSchemas(
   return schemas;
 }
 
-/** Views over the current versions of the datasets referential expectations point at. */
-export async function attachReferences(lake: Lake, db: Db, suite: Suite): Promise<Map<string, string>> {
-  const references = new Map<string, string>();
+/** The datasets the suite's referential expectations point at, each once. */
+export function referencedDatasets(suite: Suite): { zone: VersionedZone; dataset: string }[] {
+  const seen = new Map<string, { zone: VersionedZone; dataset: string }>();
   for (const e of suite.expectations) {
-    if (e.type !== "referential" || references.has(referenceKey(e.to))) continue;
-    const head = await maybeHead(lake.storage, e.to.zone, e.to.dataset);
+    if (e.type === "referential") seen.set(referenceKey(e.to), { zone: e.to.zone, dataset: e.to.dataset });
+  }
+  return [...seen.values()];
+}
+
+/** The local files of the current versions of the datasets the suite refers to (absent: no version). */
+async function referenceFiles(lake: Lake, suite: Suite): Promise<{ name: string; paths: string[] }[]> {
+  const found: { name: string; paths: string[] }[] = [];
+  for (const ref of referencedDatasets(suite)) {
+    const head = await maybeHead(lake.storage, ref.zone, ref.dataset);
     if (!head) continue;
     const paths = await Promise.all(head.files.map((f) => lake.storage.localPath(f.key)));
-    const view = `_lakebook_ref_${references.size}`;
-    await db.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(paths)}`);
-    references.set(referenceKey(e.to), view);
+    found.push({ name: referenceKey(ref), paths });
   }
-  return references;
+  return found;
+}
+
+/** Views over the given reference files, by `zone/dataset`. */
+async function attachReferences(
+  db: Db,
+  references: { name: string; paths: string[] }[],
+): Promise<Map<string, string>> {
+  const views = new Map<string, string>();
+  for (const { name, paths } of references) {
+    const view = `_lakebook_ref_${views.size}`;
+    await db.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(paths)}`);
+    views.set(name, view);
+  }
+  return views;
 }
 
 export interface ValidateVersionOptions {
@@ -68,21 +88,29 @@ export async function validateVersion(
   const previous =
     manifest.parent === null ? null : await readManifest(lake.storage, zone, dataset, manifest.parent);
   const now = options.now ?? (() => new Date());
-  const report = await withDb(async (db) => {
-    // The suite is checked against the manifest's schema before any data file is opened.
-    const schemas = await referencedSchemas(lake, suite);
-    await checkSuite(db, suite, manifest.schema, schemas);
-    const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
-    await db.run(`CREATE TEMP VIEW _lakebook_version AS SELECT * FROM ${parquetRelation(paths)}`);
-    return validateRelation(db, suite, {
-      relation: "_lakebook_version",
-      schema: manifest.schema,
-      previousRowCount: previous?.rowCount ?? null,
-      references: await attachReferences(lake, db, suite),
-      checked: true,
-      now,
-    });
-  });
+  // The suite is checked against the manifest's schema before any data file is opened (or, on
+  // S3, downloaded), on a connection that can open no file at all.
+  const schemas = await referencedSchemas(lake, suite);
+  await withDb((db) => checkSuite(db, suite, manifest.schema, schemas), { access: { files: [] } });
+  const paths = await Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
+  const references = await referenceFiles(lake, suite);
+  // The suite's predicates can open only the version's files and those of the datasets it refers
+  // to (duckdb.ts, sandbox).
+  const access = { files: [...paths, ...references.flatMap((r) => r.paths)] };
+  const report = await withDb(
+    async (db) => {
+      await db.run(`CREATE TEMP VIEW _lakebook_version AS SELECT * FROM ${parquetRelation(paths)}`);
+      return validateRelation(db, suite, {
+        relation: "_lakebook_version",
+        schema: manifest.schema,
+        previousRowCount: previous?.rowCount ?? null,
+        references: await attachReferences(db, references),
+        checked: true,
+        now,
+      });
+    },
+    { access },
+  );
   const validation: StoredValidation = {
     formatVersion: 1,
     runId: newWriteId(now()),

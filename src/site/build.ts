@@ -1,11 +1,12 @@
 /**
  * `buildSite`: one offline Framework build of the notebooks, published atomically.
  *
- * 1. links `notebooks/data` to the loaders, clears cached loader outputs so every loader reruns
- *    (with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`), and
- *    vendors the npm cache (vendor.ts);
- * 2. runs Framework's build into `siteDir/builds/<buildId>.partial` with downloads refused
- *    (networkGuard.ts): a page importing an unvendored library fails with what to do about it;
+ * 1. links `notebooks/data` to the loaders and decides per cached loader output whether to reuse
+ *    it or rerun its loader (loaderCache.ts: the loader's code, the dataset versions it read, its
+ *    maximum age), with LAKEBOOK_ROOT / LAKEBOOK_LAKE_DIR / LAKEBOOK_SITE_DIR taken from `config`;
+ * 2. runs Framework's build offline into `siteDir/builds/<buildId>.partial` (frameworkRun.ts):
+ *    npm imports are served from node_modules, a page importing a package that is not installed
+ *    fails with what to install;
  * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any,
  *    and writes the pages' access rules from their front matter (pageAccess.ts);
  * 4. renames the folder to `builds/<buildId>`, switches `current` to it (publish.ts) and prunes
@@ -13,15 +14,22 @@
  * Any failure leaves `current` as it was and removes the partial folder. Builds in one process
  * run one at a time: Framework keeps process-wide caches and the guard patches `fetch`.
  */
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
-import { BuildError, isLakebookError } from "../errors.ts";
+import { BuildError } from "../errors.ts";
 import { silentLogger, type Logger } from "../logger.ts";
-import { loadFramework, readFrameworkSpec, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
+import { selfHostedStylesheets } from "./fonts.ts";
+import { createLake, LOADER_READS_ENV, readRecordedReads } from "../lake/index.ts";
+import { type BuildPhase, type BuildProgress, type ProgressListener } from "./buildProgress.ts";
+import { loadFramework, readFrameworkSpec } from "./framework.ts";
+import { planLoaders, recordLoaderRuns, type LoaderDecision } from "./loaderCache.ts";
+import { observeLoaderRuns } from "./loaderRuns.ts";
+import { runFrameworkBuild } from "./frameworkRun.ts";
+import { LAKEBOOK_ROOT } from "./localNpm.ts";
 import { linkLoaders } from "./loaders.ts";
 import { writePageAccess } from "./pageAccess.ts";
-import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
 import {
   BUILDS_DIR,
@@ -31,7 +39,6 @@ import {
   pruneBuilds,
   switchCurrent,
 } from "./publish.ts";
-import { VENDORED_PACKAGES, vendorNpmCache, type VendoredPackage } from "./vendor.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -40,19 +47,19 @@ export interface BuildSiteEffects {
   readonly now: () => Date;
   /** Random suffix of the build id (6 hex digits). */
   readonly random?: () => string;
+  /** Receives each phase, loader decision and result and the page count as they happen. */
+  readonly onProgress?: ProgressListener;
 }
 
 export interface BuildSiteOptions {
   /** How many complete builds to keep, the current one always included (default 5). */
   readonly keep?: number;
-  /** Override the vendored package list (tests). */
-  readonly packages?: readonly VendoredPackage[];
   /**
-   * Rerun every data loader (default true). Framework reuses a loader's cached output for as long
-   * as the loader file itself is unchanged, which would republish old data on a scheduled
-   * rebuild; false keeps that reuse (faster, for layout-only rebuilds).
+   * Loaders to rerun whatever the cache says: `true` for all, or names (an output such as
+   * `data/market.json`, a loader file, or a base name such as `market`). Otherwise each cached
+   * output is reused only while its inputs are unchanged (loaderCache.ts).
    */
-  readonly freshData?: boolean;
+  readonly refresh?: boolean | readonly string[];
 }
 
 export interface BuildSiteResult {
@@ -64,6 +71,8 @@ export interface BuildSiteResult {
   /** Builds removed by pruning. */
   readonly pruned: readonly string[];
   readonly durationMs: number;
+  /** Why each loader output was reused or rerun (also in the build's `.lakebook/loaders.json`). */
+  readonly loaders: readonly LoaderDecision[];
 }
 
 export const DEFAULT_KEEP_BUILDS = 5;
@@ -101,102 +110,117 @@ async function buildSiteNow(
   const finalDir = join(buildsDir, buildId);
   const log = logger.child({ buildId });
 
+  const progress = (event: BuildProgress) => effects.onProgress?.(event);
+  let phaseStarted = performance.now();
+  const phaseDone = (phase: BuildPhase, detail?: string) => {
+    const at = performance.now();
+    progress({ kind: "phase", phase, durationMs: Math.round(at - phaseStarted), ...(detail && { detail }) });
+    phaseStarted = at;
+  };
+
   await linkLoaders(config);
-  if (options.freshData !== false) await clearLoaderOutputs(config.notebooksDir);
-  await vendorNpmCache(config.notebooksDir, {
-    logger: log,
-    ...(options.packages && { packages: options.packages }),
+  const spec = await readFrameworkSpec(config.root);
+  const framework = await loadFramework();
+  const { interpreters } = framework.normalizeConfig({ ...spec, root: config.notebooksDir });
+  const createResolver = (root: string) => new framework.LoaderResolver({ root, interpreters });
+  const resolver = createResolver(config.notebooksDir);
+  const ranAt = now();
+  const decisions = await planLoaders({
+    notebooksDir: config.notebooksDir,
+    projectRoot: config.root,
+    resolver,
+    lake: createLake(config),
+    ...(options.refresh !== undefined && { refresh: options.refresh }),
+    now: () => ranAt,
   });
+  for (const decision of decisions) progress({ kind: "decision", ...decision });
+  const reused = decisions.filter((d) => d.action === "reuse").length;
+  phaseDone("prepare", `${reused} of ${decisions.length} cached loader outputs reused`);
   await mkdir(partialDir, { recursive: true });
+  const readsDir = await mkdtemp(join(tmpdir(), "lakebook-reads-"));
+  const ran = new Map<string, LoaderDecision>();
+  const stopObserving = observeLoaderRuns(createResolver, (run) => {
+    const planned = decisions.find((d) => d.target === run.target);
+    ran.set(run.target, {
+      target: run.target,
+      action: "rerun",
+      reason: planned?.action === "rerun" ? planned.reason : "no cached output",
+    });
+    progress({ kind: "loader", ...run });
+  });
   try {
-    await runFramework(
-      config,
-      partialDir,
-      log,
-      (options.packages ?? VENDORED_PACKAGES).map((p) => p.name),
-    );
+    await runFramework(config, spec, partialDir, readsDir, log, progress);
+    stopObserving();
+    await recordLoaderRuns({
+      notebooksDir: config.notebooksDir,
+      projectRoot: config.root,
+      resolver,
+      ran: [...ran.keys()],
+      reads: readRecordedReads(readsDir),
+      ranAt,
+    });
+    phaseDone("pages");
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
     const restricted = await writePageAccess(config.notebooksDir, partialDir);
     if (restricted.length > 0) log.info({ rules: restricted.length }, "page access rules from front matter");
+    phaseDone("check");
+    await writeLoaderDecisions(partialDir, finalDecisions(decisions, ran));
     await rename(partialDir, finalDir);
   } catch (error) {
     await rm(partialDir, { recursive: true, force: true });
     throw error;
+  } finally {
+    stopObserving();
+    await rm(readsDir, { recursive: true, force: true });
   }
   const previous = await maybeCurrentBuild(config.siteDir);
   await switchCurrent(config.siteDir, buildId);
   const pruned = await pruneBuilds(config.siteDir, keep, { now: now() });
+  phaseDone("publish");
   const durationMs = Math.round(performance.now() - started);
+  const loaders = finalDecisions(decisions, ran);
   log.info({ dir: finalDir, previous, pruned, durationMs }, "site built and published");
-  return { buildId, dir: finalDir, previous, pruned, durationMs };
+  return { buildId, dir: finalDir, previous, pruned, durationMs, loaders };
+}
+
+/** Planned decisions, plus the loaders Framework ran without a cached output to decide on. */
+function finalDecisions(
+  planned: readonly LoaderDecision[],
+  ran: ReadonlyMap<string, LoaderDecision>,
+): LoaderDecision[] {
+  const byTarget = new Map(planned.map((decision) => [decision.target, decision]));
+  for (const [target, decision] of ran) if (!byTarget.has(target)) byTarget.set(target, decision);
+  return [...byTarget.values()].sort((a, b) => a.target.localeCompare(b.target));
+}
+
+/** The decisions travel with the build, as its access rules do (never served: `.lakebook/`). */
+async function writeLoaderDecisions(buildDir: string, decisions: readonly LoaderDecision[]): Promise<void> {
+  await mkdir(join(buildDir, ".lakebook"), { recursive: true });
+  await writeFile(join(buildDir, ".lakebook", "loaders.json"), JSON.stringify(decisions, null, 2) + "\n");
 }
 
 async function runFramework(
   config: Config,
+  spec: Record<string, unknown>,
   outputDir: string,
+  readsDir: string,
   logger: Logger,
-  vendored: readonly string[],
+  onProgress: ProgressListener,
 ): Promise<void> {
-  const framework = await loadFramework();
-  const spec = await readFrameworkSpec(config.root);
-  const frameworkConfig = framework.normalizeConfig({
-    ...spec,
-    root: config.notebooksDir,
-    output: outputDir,
-  });
-  const output = new LineOutput(logger);
-  // Framework often starts a line on `output` and ends it with `logger.log`.
-  const frameworkLogger: FrameworkLogger = {
-    log: (...args) => output.endLine(plain(args)),
-    warn: (...args) => logger.warn(plain(args)),
-    error: (...args) => logger.error(plain(args)),
-  };
-  const effects = new framework.FileBuildEffects(
-    outputDir,
-    join(config.notebooksDir, ".observablehq", "cache"),
-    {
-      logger: frameworkLogger,
-      output,
-    },
-  );
-  // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
-  effects.prepare = async () => {};
-  const guard = guardFrameworkDownloads(() => output.step);
-  const restoreEnvironment = setLoaderEnvironment(config);
+  const restoreEnvironment = setLoaderEnvironment(config, readsDir);
   try {
-    await framework.build({ config: frameworkConfig }, effects);
-  } catch (error) {
-    const [blocked] = guard.blocked;
-    if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored), { cause: error });
-    if (isLakebookError(error)) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    if (/no pages found/i.test(message)) {
-      throw new BuildError(
-        `no pages to build in ${config.notebooksDir}: add a Markdown page such as index.md`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const loader = /load (\S+) /.exec(output.step)?.[1];
-    if (/^loader (exited|skipped)/.test(message) && loader) {
-      throw new BuildError(
-        `the data loader for ${loader} failed (${message}): see its error output above, fix the loader or ` +
-          `its input, and build again; the published site is unchanged`,
-        { cause: error },
-      );
-    }
-    throw new BuildError(`Framework build failed ${describeStep(output.step)}: ${plain([message])}`, {
-      cause: error,
+    await runFrameworkBuild({
+      spec: { ...spec, globalStylesheets: selfHostedStylesheets(spec.globalStylesheets) },
+      root: config.notebooksDir,
+      outputDir,
+      searchRoots: [config.root, LAKEBOOK_ROOT],
+      logger,
+      onProgress,
     });
   } finally {
     restoreEnvironment();
-    guard.release();
   }
-  // Should Framework ever log a failed download and go on, the build is still broken.
-  const [blocked] = guard.blocked;
-  if (blocked) throw new BuildError(explainBlockedRequest(blocked, vendored));
 }
 
 /**
@@ -204,11 +228,13 @@ async function runFramework(
  * they must see the one this build was given, not whatever the parent process started with.
  * Builds are serialized, so the temporary change cannot leak into another build.
  */
-function setLoaderEnvironment(config: Config): () => void {
+function setLoaderEnvironment(config: Config, readsDir: string): () => void {
   const values: Record<string, string> = {
     LAKEBOOK_ROOT: config.root,
     LAKEBOOK_LAKE_DIR: config.lakeDir,
     LAKEBOOK_SITE_DIR: config.siteDir,
+    // Loaders note the dataset versions they read there, for the loader cache.
+    [LOADER_READS_ENV]: readsDir,
   };
   const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);
@@ -220,65 +246,17 @@ function setLoaderEnvironment(config: Config): () => void {
   };
 }
 
-/**
- * Removes cached loader outputs: everything in Framework's cache except its own `_`-prefixed
- * folders (`_npm`, `_observablehq`, `_duckdb`, `_lakebook`, ...) and files.
- */
-async function clearLoaderOutputs(notebooksDir: string): Promise<void> {
-  const cacheDir = join(notebooksDir, ".observablehq", "cache");
-  const entries = await readdir(cacheDir).catch(() => [] as string[]);
-  for (const entry of entries) {
-    if (entry.startsWith("_") || entry.startsWith(".")) continue;
-    await rm(join(cacheDir, entry), { recursive: true, force: true });
-  }
-}
+/** What to do about an off-origin reference, for the build errors of both kinds of project. */
+export const OFF_ORIGIN_FIX =
+  "Serve them from the site instead: for an npm library, `npm install --save-exact <name>` and import " +
+  "`npm:<name>`; for a stylesheet or font, install it from npm and import it from a local stylesheet; for " +
+  "other files, put them under the pages' folder (or emit them from a data loader) and reference them by relative path";
 
-function offOriginError(references: readonly OffOriginReference[]): BuildError {
+export function offOriginError(references: readonly OffOriginReference[]): BuildError {
   const shown = references.slice(0, 5).map((r) => `${r.file}: ${r.via} ${r.url}`);
   const more = references.length > shown.length ? ` (and ${references.length - shown.length} more)` : "";
   return new BuildError(
     `the built site would load files from other origins, which fails offline and leaks readers' visits: ` +
-      `${shown.join("; ")}${more}. Serve them from the site instead: for an npm library, ` +
-      `\`npm install --save-exact <name>\` and add it to VENDORED_PACKAGES in src/site/vendor.ts, then import ` +
-      `\`npm:<name>\`; for a stylesheet or font, import it from notebooks/style.css; for other files, ` +
-      `put them under notebooks/ (or emit them from a loader) and reference them by relative path`,
+      `${shown.join("; ")}${more}. ${OFF_ORIGIN_FIX}`,
   );
-}
-
-function describeStep(step: string): string {
-  const trimmed = step.trim();
-  return trimmed ? `during "${trimmed}"` : "";
-}
-
-/** Framework's progress output, logged a line at a time; `current` is the unfinished line. */
-class LineOutput implements FrameworkOutput {
-  current = "";
-  constructor(private readonly logger: Logger) {}
-  /** The last complete line, for errors raised after Framework reported the failing step. */
-  last = "";
-  write(text: string): void {
-    const lines = (this.current + plain([text])).split("\n");
-    this.current = lines.pop() ?? "";
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      this.last = line;
-      this.logger.debug(line);
-    }
-  }
-  /** The running step, or the one that just ended. */
-  get step(): string {
-    return this.current.trim() ? this.current : this.last;
-  }
-  endLine(text: string): void {
-    this.write(`${text}\n`);
-  }
-}
-
-const ANSI = new RegExp(String.raw`\u001b\[[0-9;]*m`, "g");
-
-function plain(args: readonly unknown[]): string {
-  return args
-    .map((a) => (a instanceof Error ? a.message : String(a)))
-    .join(" ")
-    .replace(ANSI, "");
 }

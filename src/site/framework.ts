@@ -7,11 +7,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { ConfigError } from "../errors.ts";
 
 /** Framework's normalized configuration; opaque apart from what we read. */
 export interface FrameworkConfig {
   readonly root: string;
   readonly output: string;
+  /** File extension -> command (`.ts` -> `["tsx"]`), for the LoaderResolver. */
+  readonly interpreters?: unknown;
 }
 
 /** The output side of Framework's build effects (its `effects.output` and `effects.logger`). */
@@ -31,7 +34,23 @@ export interface FrameworkBuildEffects {
   output: FrameworkOutput;
 }
 
+/** A data loader as Framework's LoaderResolver finds it for a served path. */
+export interface FrameworkLoader {
+  /** The loader's file relative to the Framework root, e.g. `data/market.json.ts`. */
+  readonly path: string;
+  /** The served file relative to the root, e.g. `data/market.json` (command loaders only). */
+  readonly targetPath?: string;
+  /** The command line after the interpreter (command loaders only): interpreter args, file, params. */
+  readonly args?: readonly string[];
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface FrameworkLoaderResolver {
+  find(path: string): FrameworkLoader | undefined;
+}
+
 interface FrameworkModules {
+  LoaderResolver: new (options: { root: string; interpreters: unknown }) => FrameworkLoaderResolver;
   build(context: { config: FrameworkConfig }, effects: FrameworkBuildEffects): Promise<void>;
   normalizeConfig(spec: Record<string, unknown>, defaultRoot?: string): FrameworkConfig;
   FileBuildEffects: new (
@@ -61,20 +80,31 @@ export function loadFramework(): Promise<FrameworkModules> {
       "build" | "FileBuildEffects"
     >;
     const { normalizeConfig } = (await import(configPath)) as Pick<FrameworkModules, "normalizeConfig">;
-    return { build, FileBuildEffects, normalizeConfig };
+    const loaderPath = `${dist}/loader.js`;
+    const { LoaderResolver } = (await import(loaderPath)) as Pick<FrameworkModules, "LoaderResolver">;
+    return { build, FileBuildEffects, normalizeConfig, LoaderResolver };
   })());
 }
 
 /**
- * The project's Framework config spec (`observablehq.config.ts`, or `.js`), as exported; `{}`
- * when there is none. Framework resolves its paths against the working directory, so callers
+ * The project's Framework config spec (`observablehq.config.js`, `.ts` or `.mjs`, in Framework's
+ * order), as exported; `{}` when there is none. Framework resolves its paths against the working directory, so callers
  * override `root` and `output` with absolute paths.
  */
 export async function readFrameworkSpec(projectRoot: string): Promise<Record<string, unknown>> {
-  for (const name of ["observablehq.config.ts", "observablehq.config.js"]) {
+  for (const name of ["observablehq.config.js", "observablehq.config.ts", "observablehq.config.mjs"]) {
     const path = join(projectRoot, name);
     if (!existsSync(path)) continue;
-    const module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    let module: { default?: unknown };
+    try {
+      module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    } catch (error) {
+      throw new ConfigError(
+        `cannot load ${path}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}. ` +
+          `Fix the file (it must be an ES module: "type": "module" in package.json, or name it .mjs)`,
+        { cause: error },
+      );
+    }
     const spec = module.default;
     return typeof spec === "object" && spec !== null ? { ...(spec as Record<string, unknown>) } : {};
   }

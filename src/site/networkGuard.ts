@@ -1,14 +1,16 @@
 /**
- * Keeps a Framework build offline and turns its download attempts into instructions.
+ * Keeps a Framework build offline and turns its download attempts into local answers or
+ * instructions.
  *
- * Framework fetches with the global `fetch`: jsDelivr for an `npm:` file missing from the cache,
+ * Framework fetches with the global `fetch`: jsDelivr for an `npm:` file missing from its cache,
  * registry.npmjs.org for a version it cannot resolve from the cache, extensions.duckdb.org for
- * DuckDB extensions. While a build runs, the guard answers those hosts with an error instead of
- * the network, so a build that would only work online fails the same way everywhere, and
- * records what was asked for, so `buildSite` can say which import to vendor. Requests to other
- * hosts (the rest of a long-running process) pass through untouched.
+ * DuckDB extensions. While the guard is installed, npm requests are answered from node_modules
+ * (localNpm.ts) and every other download host gets an error instead of the network, so a build
+ * that would only work online fails the same way everywhere. What could not be answered is
+ * recorded, so the build can say which import to install. Requests to other hosts (the rest of
+ * a long-running process) pass through untouched.
  */
-import { PLACEHOLDER_VERSION, UNVENDORED_CLIENT_LIBRARIES, VENDORED_PACKAGES } from "./vendor.ts";
+import { MissingPackageError, type LocalNpm } from "./localNpm.ts";
 
 /** Hosts Framework downloads from at build time. */
 export const FRAMEWORK_DOWNLOAD_HOSTS: readonly string[] = [
@@ -24,6 +26,8 @@ export const FRAMEWORK_DOWNLOAD_HOSTS: readonly string[] = [
 export interface BlockedRequest {
   readonly url: string;
   readonly during: string;
+  /** Why it could not be answered locally, when known (a missing npm package). */
+  readonly reason?: string;
 }
 
 export interface NetworkGuard {
@@ -31,22 +35,32 @@ export interface NetworkGuard {
   release(): void;
 }
 
-/** Installs the guard on `globalThis.fetch`; `step()` tells which build step is running. */
-export function guardFrameworkDownloads(step: () => string): NetworkGuard {
+/**
+ * Installs the guard on `globalThis.fetch`; `step()` tells which build step is running, `npm`
+ * answers npm requests from node_modules (without it they are refused too).
+ */
+export function guardFrameworkDownloads(step: () => string, npm?: LocalNpm): NetworkGuard {
   const original = globalThis.fetch;
   const blocked: BlockedRequest[] = [];
   const guarded: typeof fetch = async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    let host: string;
+    let parsed: URL;
     try {
-      host = new URL(url).hostname;
+      parsed = new URL(url);
     } catch {
       return original(input, init);
     }
-    if (!FRAMEWORK_DOWNLOAD_HOSTS.includes(host)) return original(input, init);
-    const request = { url, during: step() };
-    blocked.push(request);
-    const error = new Error(`offline build: refused to download ${url}`);
+    if (!FRAMEWORK_DOWNLOAD_HOSTS.includes(parsed.hostname)) return original(input, init);
+    let reason: string | undefined;
+    try {
+      const answer = await npm?.respond(parsed);
+      if (answer) return answer;
+    } catch (error) {
+      if (!(error instanceof MissingPackageError)) throw error;
+      reason = error.message;
+    }
+    blocked.push({ url, during: step(), ...(reason !== undefined && { reason }) });
+    const error = new Error(reason ?? `offline build: refused to download ${url}`);
     // Framework also prints the error it gets; one line says all there is to say.
     error.stack = `Error: ${error.message}`;
     throw error;
@@ -61,54 +75,16 @@ export function guardFrameworkDownloads(step: () => string): NetworkGuard {
 }
 
 /** What a blocked download means for the author of a page, and what to do about it. */
-export function explainBlockedRequest(
-  { url, during }: BlockedRequest,
-  vendored: readonly string[] = VENDORED_PACKAGES.map((p) => p.name),
-): string {
+export function explainBlockedRequest({ url, during, reason }: BlockedRequest): string {
   const where = describeStep(during);
+  if (reason) return `${where} ${reason}`;
   const parsed = new URL(url);
-  if (parsed.hostname === "cdn.jsdelivr.net" && parsed.pathname.startsWith("/npm/")) {
-    const { name, version, path } = parseNpmPath(parsed.pathname.slice("/npm/".length));
-    const specifier = `npm:${name}${path && path !== "+esm" ? `/${path}` : ""}`;
-    if (name === "@duckdb/duckdb-wasm" && version !== "1.27.0") {
-      return (
-        `${where} needs ${specifier}@${version}, which is not vendored (Framework downloads it from ${url}). ` +
-        `Framework's \`sql\` front matter, DuckDBClient and an unversioned npm:@duckdb/duckdb-wasm use ` +
-        `DuckDB-WASM ${version}, which loads its Parquet reader from extensions.duckdb.org: instead use ` +
-        `\`import {openDuckDB, registerParquetUrl} from "./components/duckdb.js"\` (DuckDB-WASM 1.27.0, ` +
-        `Parquet built in), or import npm:@duckdb/duckdb-wasm@1.27.0 explicitly`
-      );
-    }
-    const implicit = version === PLACEHOLDER_VERSION || UNVENDORED_CLIENT_LIBRARIES.includes(name);
-    return (
-      `${where} imports ${specifier}${implicit ? " (perhaps implicitly, through a Framework built-in such as `_`, `aq`, `L` or a sample dataset)" : ""}, ` +
-      `which is not vendored for offline builds (Framework would download ${url}). ` +
-      `Run \`npm install --save-exact ${name}\` and add { name: "${name}"${path && path !== "+esm" ? `, files: ["${path}"]` : ""} } ` +
-      `to VENDORED_PACKAGES in src/site/vendor.ts, or remove the import`
-    );
-  }
-  if (parsed.hostname === "registry.npmjs.org") {
-    const segments = decodeURIComponent(parsed.pathname.slice(1)).split("/");
-    const name = segments[0]?.startsWith("@") ? segments.slice(0, 2).join("/") : (segments[0] ?? "");
-    if (!vendored.includes(name)) {
-      return (
-        `${where} imports npm:${name}, which is not vendored for offline builds (Framework would ask ${url}). ` +
-        `Run \`npm install --save-exact ${name}\` and add { name: "${name}" } to VENDORED_PACKAGES in ` +
-        `src/site/vendor.ts, or remove the import`
-      );
-    }
-    return (
-      `${where} imports npm:${name} in a version that is not vendored (Framework would ask ${url} which ` +
-      `versions exist). Import it without a version (\`npm:${name}\`) to get the vendored one, or run ` +
-      `\`npm install --save-exact ${name}@<version>\` and add { name: "${name}" } to VENDORED_PACKAGES in ` +
-      `src/site/vendor.ts`
-    );
-  }
   if (parsed.hostname.endsWith("extensions.duckdb.org")) {
     return (
-      `${where} makes Framework download a DuckDB extension from ${url}: Framework's \`sql\` and DuckDBClient ` +
-      `need network access. Use openDuckDB() from ./components/duckdb.js instead (Parquet built in), or ` +
-      `see the duckdb note in observablehq.config.ts to self-host extension files`
+      `${where} makes Framework download a DuckDB extension from ${url}: Framework's \`sql\` and ` +
+      `DuckDBClient load their Parquet and JSON readers from there, which needs the network. Read Parquet ` +
+      `with FileAttachment(...).parquet(), or with DuckDB-WASM 1.27.0 (Parquet built in; see "Offline by ` +
+      `design" in Lakebook's README)`
     );
   }
   return `${where} makes Framework download ${url}; Lakebook builds run offline: vendor the file or remove the import`;
@@ -119,15 +95,4 @@ function describeStep(during: string): string {
   if (load) return `page ${load[1]}`;
   if (during) return `the build step "${during.trim()}"`;
   return "the build";
-}
-
-function parseNpmPath(spec: string): { name: string; version: string; path: string } {
-  const parts = spec.split("/");
-  const namever = spec.startsWith("@") ? `${parts.shift()}/${parts.shift()}` : (parts.shift() ?? "");
-  const at = namever.indexOf("@", 1);
-  return {
-    name: at > 0 ? namever.slice(0, at) : namever,
-    version: at > 0 ? namever.slice(at + 1) : "",
-    path: parts.join("/"),
-  };
 }

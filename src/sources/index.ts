@@ -30,6 +30,7 @@ export {
 export { sessionSecretName, type BrowserLoginSpec } from "./browserSession.ts";
 export { runHtmlSource, type HtmlSourceSpec, type HtmlSourceResult } from "./html.ts";
 export { extractRows, type TableSpec, type Row } from "./htmlTable.ts";
+export { decodeText } from "./charset.ts";
 export { runApiSource, type ApiSourceSpec, type ApiSourceResult } from "./api.ts";
 export type { Pagination } from "./pagination.ts";
 export { runPostgresSource, type PostgresSourceSpec, type PostgresSourceResult } from "./postgres.ts";

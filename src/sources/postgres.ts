@@ -91,6 +91,12 @@ export async function runPostgresSource(
         application_name: "lakebook",
         statement_timeout: spec.statementTimeoutMs ?? 0,
       });
+      // A connection lost mid-query fails the query in progress (its cursor read rejects); pg also
+      // emits it as an 'error' event, which without a listener would crash the whole process.
+      let connectionLost = false;
+      client.on("error", () => {
+        connectionLost = true;
+      });
       try {
         await client.connect();
       } catch (error) {
@@ -129,9 +135,16 @@ export async function runPostgresSource(
             last = batch[batch.length - 1];
           }
         } catch (error) {
+          if (connectionLost) {
+            throw new SourceError(
+              `lost the connection to PostgreSQL at ${target} after ${rows} rows (${(error as { code?: string }).code ?? (error as Error).message}): nothing was landed; check the server and the network, then rerun`,
+              { cause: error },
+            );
+          }
           throw queryError(error, target);
         } finally {
-          await cursor.close().catch(() => undefined);
+          // Closing waits for the server's answer, which never comes on a lost connection.
+          if (!connectionLost) await cursor.close().catch(() => undefined);
           await csv.close();
         }
         run.addRows(rows);

@@ -24,7 +24,9 @@ export type {
   WorkerBeat,
   WorkerRecord,
 } from "./store.ts";
-export { FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
+export { ABANDONED_ERROR, DEFAULT_LEASE_MS, FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
 export { createStore, EMBEDDED_STORE_DIR, openStore, type StoreOptions } from "./openStore.ts";
 export { MIGRATIONS } from "./migrations.ts";
+export { keepLeased } from "./lease.ts";
 export { quoteIdentifier } from "./sqlClient.ts";
+export { isStoreUnavailable, STORE_UNAVAILABLE, storeUnavailable } from "./unavailable.ts";

@@ -99,6 +99,24 @@ CREATE TABLE builds (
   },
   {
     version: 2,
+    name: "users: the last accepted TOTP time step (a code is accepted once)",
+    sql: `
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT;
+`,
+  },
+  {
+    version: 3,
+    name: "runs and builds: a lease their process renews while it works on them",
+    sql: `
+ALTER TABLE runs ADD COLUMN lease_until TIMESTAMPTZ;
+ALTER TABLE builds ADD COLUMN lease_until TIMESTAMPTZ;
+-- Records left unfinished before leases existed get one lease to be renewed, or be recovered.
+UPDATE runs SET lease_until = now() + interval '10 minutes' WHERE finished_at IS NULL;
+UPDATE builds SET lease_until = now() + interval '10 minutes' WHERE status = 'running';
+`,
+  },
+  {
+    version: 4,
     name: "workers: which worker runs a run, and each worker's heartbeat",
     sql: `
 ALTER TABLE runs ADD COLUMN worker_id TEXT;

@@ -13,7 +13,14 @@ import type { Store } from "./store.ts";
 export const EMBEDDED_STORE_DIR = "data/store";
 
 export type StoreOptions =
-  | { readonly kind: "postgres"; readonly url: string; readonly schema?: string; readonly max?: number }
+  | {
+      readonly kind: "postgres";
+      readonly url: string;
+      readonly schema?: string;
+      readonly max?: number;
+      readonly connectTimeoutMs?: number;
+      readonly queryTimeoutMs?: number;
+    }
   /** `dataDir` undefined: in memory (tests). */
   | { readonly kind: "pglite"; readonly dataDir?: string };
 

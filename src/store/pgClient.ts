@@ -10,12 +10,19 @@ import type { Pool, PoolClient } from "pg";
 import { StorageError } from "../errors.ts";
 import { listenPg } from "./pgListener.ts";
 import { quoteIdentifier, type SqlClient } from "./sqlClient.ts";
+import { asStoreError } from "./unavailable.ts";
 
 export interface PgOptions {
   readonly url: string;
   readonly schema?: string;
   /** Pool size (default 10). */
   readonly max?: number;
+  /**
+   * How long to wait for a connection (default 2 s) and for a query's answer (default 5 s)
+   * before the query fails as STORE_UNAVAILABLE: an unreachable PostgreSQL must not hold requests.
+   */
+  readonly connectTimeoutMs?: number;
+  readonly queryTimeoutMs?: number;
 }
 
 export async function createPgClient(options: PgOptions): Promise<SqlClient> {
@@ -24,6 +31,9 @@ export async function createPgClient(options: PgOptions): Promise<SqlClient> {
   const pool: Pool = new pg.Pool({
     connectionString: options.url,
     max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+    query_timeout: options.queryTimeoutMs ?? 5000,
+    keepAlive: true,
     ...(schema !== undefined && { options: `-c search_path=${quoteIdentifier(schema)}` }),
   });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
@@ -79,7 +89,9 @@ function wrap(pool: Pool, listen: SqlClient["listen"], close: () => Promise<void
   return {
     ...queries(pool),
     async transaction<T>(fn: (tx: SqlClient) => Promise<T>) {
-      const client = await pool.connect();
+      const client = await pool.connect().catch((error: unknown) => {
+        throw asStoreError(error);
+      });
       try {
         await client.query("BEGIN");
         const result = await fn(inTransaction(client, listen));
@@ -87,7 +99,7 @@ function wrap(pool: Pool, listen: SqlClient["listen"], close: () => Promise<void
         return result;
       } catch (error) {
         await client.query("ROLLBACK").catch(() => undefined);
-        throw error;
+        throw asStoreError(error);
       } finally {
         client.release();
       }
@@ -111,7 +123,12 @@ function inTransaction(client: PoolClient, listen: SqlClient["listen"]): SqlClie
 function queries(runner: Pool | PoolClient): Pick<SqlClient, "query"> {
   return {
     async query<T>(sql: string, params: readonly unknown[] = []) {
-      return (await runner.query(sql, params as unknown[])).rows as T[];
+      try {
+        return (await runner.query(sql, params as unknown[])).rows as T[];
+      } catch (error) {
+        // An outage is told apart from a bad statement, so callers can serve cached answers.
+        throw asStoreError(error);
+      }
     },
   };
 }

@@ -6,23 +6,26 @@ import { randomBytes } from "node:crypto";
 import { StorageError } from "../errors.ts";
 import { announced, maybeRunChange, RUNS_CHANNEL } from "./runChanges.ts";
 import type { SqlClient } from "./sqlClient.ts";
-import type {
-  AccessRule,
-  AuditEvent,
-  BuildRecord,
-  Role,
-  Run,
-  RunLogLine,
-  RunPatch,
-  RunStatus,
-  Schedule,
-  Session,
-  Store,
-  User,
-  WorkerRecord,
+import {
+  jsonArray,
+  toAudit,
+  toBuild,
+  toLogLine,
+  toRun,
+  toSchedule,
+  toSession,
+  toUser,
+  toWorker,
+  type Row,
+} from "./rows.ts";
+import {
+  ABANDONED_ERROR,
+  DEFAULT_LEASE_MS,
+  type AccessRule,
+  type Run,
+  type RunPatch,
+  type Store,
 } from "./store.ts";
-
-type Row = Record<string, unknown>;
 
 const MAX_LIST = 1000;
 
@@ -135,6 +138,14 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     async clearLoginFailures(name) {
       await client.query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1", [name]);
     },
+    async acceptTotpStep(name, step) {
+      const accepted = await client.query(
+        `UPDATE users SET totp_last_step = $2
+         WHERE name = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING name`,
+        [name, step],
+      );
+      return accepted.length > 0;
+    },
 
     async createSession(session) {
       const row = await one(
@@ -202,8 +213,9 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
 
     async startBuild(build) {
       const row = await one(
-        `INSERT INTO builds (id, status, run_id, started_at) VALUES ($1, 'running', $2, $3) RETURNING *`,
-        [build.id, build.runId ?? null, build.startedAt],
+        `INSERT INTO builds (id, status, run_id, started_at, lease_until)
+         VALUES ($1, 'running', $2, $3, now() + ($4 || ' milliseconds')::interval) RETURNING *`,
+        [build.id, build.runId ?? null, build.startedAt, String(build.leaseMs ?? DEFAULT_LEASE_MS)],
       );
       return toBuild(row!);
     },
@@ -227,6 +239,7 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
       return row && toBuild(row);
     },
     async listBuilds(options = {}) {
+      await this.recoverAbandoned();
       const rows = await client.query<Row>(
         "SELECT * FROM builds ORDER BY started_at DESC, id DESC LIMIT $1",
         [limitOf(options.limit)],
@@ -237,8 +250,9 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     async createRun(run) {
       const row = await one(
         announced(
-          `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url)
-           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)
+          `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url,
+             lease_until)
+           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, now() + ($9 || ' milliseconds')::interval)
            ON CONFLICT (schedule_id, tick) DO NOTHING RETURNING *`,
           "run",
         ),
@@ -251,9 +265,38 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
           run.timeoutMs ?? 30 * 60_000,
           run.triggeredBy ?? null,
           run.alertUrl ?? null,
+          String(run.leaseMs ?? DEFAULT_LEASE_MS),
         ],
       );
       return row && toRun(row);
+    },
+    async renewLease(kind, id, leaseMs) {
+      // Only constants go into the SQL text: the table and what "unfinished" means for it.
+      const [table, unfinished] =
+        kind === "run" ? ["runs", "finished_at IS NULL"] : ["builds", "status = 'running'"];
+      const rows = await client.query(
+        `UPDATE ${table} SET lease_until = now() + ($2 || ' milliseconds')::interval
+         WHERE id = $1 AND ${unfinished} RETURNING id`,
+        [id, String(Math.max(1, Math.trunc(leaseMs)))],
+      );
+      return rows.length > 0;
+    },
+    async recoverAbandoned() {
+      const runs = await client.query<Row>(
+        announced(
+          `UPDATE runs SET status = 'failed', error = $1, finished_at = now()
+           WHERE finished_at IS NULL AND lease_until < now() RETURNING *`,
+          "run",
+        ),
+        [ABANDONED_ERROR],
+      );
+      const builds = await client.query<Row>(
+        `UPDATE builds SET status = 'failed', error = $1, finished_at = now(),
+           duration_ms = (extract(epoch FROM now() - started_at) * 1000)::integer
+         WHERE status = 'running' AND lease_until < now() RETURNING *`,
+        [ABANDONED_ERROR],
+      );
+      return { runs: runs.map(toRun), builds: builds.map(toBuild) };
     },
     updateRun(id, patch) {
       return updateRunWhere(id, null, patch);
@@ -263,8 +306,12 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     },
     async claimRun(id, workerId) {
       const row = await one(
-        announced("UPDATE runs SET worker_id = $2 WHERE id = $1 AND finished_at IS NULL RETURNING *", "run"),
-        [id, workerId],
+        announced(
+          `UPDATE runs SET worker_id = $2, lease_until = now() + ($3 || ' milliseconds')::interval
+           WHERE id = $1 AND finished_at IS NULL RETURNING *`,
+          "run",
+        ),
+        [id, workerId, String(DEFAULT_LEASE_MS)],
       );
       return row && toRun(row);
     },
@@ -273,6 +320,7 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
       return row && toRun(row);
     },
     async listRuns(options = {}) {
+      await this.recoverAbandoned();
       const rows = await client.query<Row>(
         `SELECT * FROM runs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR job = $2)
          ORDER BY created_at DESC, id DESC LIMIT $3`,
@@ -388,137 +436,4 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
 /** A run id that sorts by creation time: `r-<ms, base36>-<random>`. */
 function newRunId(): string {
   return `r-${Date.now().toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
-}
-
-function date(value: unknown): Date {
-  return value instanceof Date ? value : new Date(String(value));
-}
-
-function maybeDate(value: unknown): Date | null {
-  return value === null || value === undefined ? null : date(value);
-}
-
-function maybeString(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function maybeNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function jsonArray(value: unknown): string[] {
-  const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
-  return Array.isArray(parsed) ? parsed.map(String) : [];
-}
-
-function jsonObject(value: unknown): Record<string, unknown> {
-  const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
-  return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
-}
-
-function toUser(row: Row): User {
-  return {
-    name: String(row.name),
-    role: String(row.role) as Role,
-    groups: jsonArray(row.groups),
-    passwordHash: String(row.password_hash),
-    totpSeed: maybeString(row.totp_seed),
-    failedLogins: Number(row.failed_logins),
-    lockedUntil: maybeDate(row.locked_until),
-    createdAt: date(row.created_at),
-  };
-}
-
-function toSession(row: Row): Session {
-  return {
-    idHash: String(row.id_hash),
-    userName: String(row.user_name),
-    csrfToken: String(row.csrf_token),
-    createdAt: date(row.created_at),
-    expiresAt: date(row.expires_at),
-  };
-}
-
-function toAudit(row: Row): AuditEvent {
-  return {
-    id: Number(row.id),
-    at: date(row.at),
-    actor: maybeString(row.actor),
-    action: String(row.action),
-    target: maybeString(row.target),
-    ip: maybeString(row.ip),
-    detail: jsonObject(row.detail),
-  };
-}
-
-function toBuild(row: Row): BuildRecord {
-  return {
-    id: String(row.id),
-    status: String(row.status) as BuildRecord["status"],
-    runId: maybeString(row.run_id),
-    startedAt: date(row.started_at),
-    finishedAt: maybeDate(row.finished_at),
-    durationMs: maybeNumber(row.duration_ms),
-    dataVersions: jsonObject(row.data_versions) as Record<string, number>,
-    error: maybeString(row.error),
-  };
-}
-
-function toRun(row: Row): Run {
-  return {
-    id: String(row.id),
-    job: String(row.job),
-    scheduleId: maybeString(row.schedule_id),
-    tick: maybeString(row.tick),
-    status: String(row.status) as RunStatus,
-    attempt: Number(row.attempt),
-    maxAttempts: Number(row.max_attempts),
-    timeoutMs: Number(row.timeout_ms),
-    cancelRequested: Boolean(row.cancel_requested),
-    triggeredBy: maybeString(row.triggered_by),
-    alertUrl: maybeString(row.alert_url),
-    progress: maybeNumber(row.progress),
-    error: maybeString(row.error),
-    createdAt: date(row.created_at),
-    startedAt: maybeDate(row.started_at),
-    finishedAt: maybeDate(row.finished_at),
-    workerId: maybeString(row.worker_id),
-  };
-}
-
-function toWorker(row: Row): WorkerRecord {
-  return {
-    id: String(row.id),
-    host: String(row.host),
-    pid: Number(row.pid),
-    concurrency: Number(row.concurrency),
-    active: Number(row.active),
-    startedAt: date(row.started_at),
-    heartbeatAt: date(row.heartbeat_at),
-    stoppedAt: maybeDate(row.stopped_at),
-  };
-}
-
-function toLogLine(row: Row): RunLogLine {
-  return {
-    runId: String(row.run_id),
-    seq: Number(row.seq),
-    at: date(row.at),
-    level: String(row.level),
-    message: String(row.message),
-  };
-}
-
-function toSchedule(row: Row): Schedule {
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    job: String(row.job),
-    cron: String(row.cron),
-    enabled: Boolean(row.enabled),
-    retries: Number(row.retries),
-    timeoutMs: Number(row.timeout_ms),
-    alertUrl: maybeString(row.alert_url),
-    createdAt: date(row.created_at),
-  };
 }

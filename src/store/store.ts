@@ -8,6 +8,10 @@
  * - one run per schedule tick: `createRun` with a `(scheduleId, tick)` that already exists
  *   returns undefined, even when several processes race for it;
  * - a session is found only before its expiry; tokens are stored as SHA-256 hashes;
+ * - a TOTP time step is accepted once per user, and never one older than the last accepted;
+ * - an unfinished run or build carries a lease its process renews (`renewLease`); once the lease
+ *   has expired (by the database's clock) the process is taken for dead: `recoverAbandoned`, and
+ *   every `listRuns` and `listBuilds`, mark it failed with ABANDONED_ERROR;
  * - run log lines are numbered per run in the order they were appended;
  * - every run creation, run update and log line is announced to the watchers of every store on
  *   the same database and schema (this one included) once it commits, in commit order; while a
@@ -96,7 +100,15 @@ export interface BuildRecord {
   /** Curated dataset versions the build read, e.g. { prices: 3 }. */
   readonly dataVersions: Record<string, number>;
   readonly error: string | null;
+  /** Until when the process building it is known alive; null once finished by older versions. */
+  readonly leaseUntil: Date | null;
 }
+
+/** The error of a run or build whose process stopped renewing its lease. */
+export const ABANDONED_ERROR = "abandoned: the process running it stopped";
+
+/** Default lease of a run or build; the process renews it every quarter of it. */
+export const DEFAULT_LEASE_MS = 60_000;
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
 export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "timed_out"];
@@ -123,6 +135,8 @@ export interface Run {
   readonly finishedAt: Date | null;
   /** The `lakebook worker` that ran (or runs) it; null: the server that created it, or not yet. */
   readonly workerId: string | null;
+  /** Until when the process running it is known alive (see `Store.renewLease`). */
+  readonly leaseUntil: Date | null;
 }
 
 export interface NewRun {
@@ -133,6 +147,8 @@ export interface NewRun {
   readonly timeoutMs?: number;
   readonly triggeredBy?: string | null;
   readonly alertUrl?: string | null;
+  /** The first lease (default DEFAULT_LEASE_MS): the process running it renews it until it ends. */
+  readonly leaseMs?: number;
 }
 
 export type RunPatch = Partial<
@@ -223,6 +239,12 @@ export interface Store {
     options: { now: Date; maxFailures: number; lockMs: number },
   ): Promise<void>;
   clearLoginFailures(name: string): Promise<void>;
+  /**
+   * Records that a TOTP code of time step `step` (Unix time / 30 s) signed `name` in; false when a
+   * code of this step or a later one was accepted before (a replay), or the user does not exist.
+   * Atomic: of several servers checking the same code at once, exactly one gets true.
+   */
+  acceptTotpStep(name: string, step: number): Promise<boolean>;
 
   createSession(session: Omit<Session, "createdAt">): Promise<Session>;
   /** The session and its user, when the session exists and has not expired at `now`. */
@@ -238,13 +260,27 @@ export interface Store {
   removeAccessRule(path: string): Promise<boolean>;
   listAccessRules(): Promise<AccessRule[]>;
 
-  startBuild(build: { id: string; runId?: string | null; startedAt: Date }): Promise<BuildRecord>;
+  startBuild(build: {
+    id: string;
+    runId?: string | null;
+    startedAt: Date;
+    /** The first lease (default DEFAULT_LEASE_MS). */
+    leaseMs?: number;
+  }): Promise<BuildRecord>;
   finishBuild(
     id: string,
     result: Pick<BuildRecord, "status" | "finishedAt" | "durationMs" | "dataVersions" | "error">,
   ): Promise<BuildRecord | undefined>;
   maybeBuild(id: string): Promise<BuildRecord | undefined>;
   listBuilds(options?: ListOptions): Promise<BuildRecord[]>;
+
+  /**
+   * Extends an unfinished run's or build's lease to `leaseMs` from now (database clock); false
+   * when it is finished (or was recovered as abandoned) or unknown.
+   */
+  renewLease(kind: "run" | "build", id: string, leaseMs: number): Promise<boolean>;
+  /** Marks unfinished runs and builds whose lease expired failed (ABANDONED_ERROR); returns them. */
+  recoverAbandoned(): Promise<{ runs: Run[]; builds: BuildRecord[] }>;
 
   /** A new queued run; undefined when a run for the same (scheduleId, tick) already exists. */
   createRun(run: NewRun): Promise<Run | undefined>;

@@ -6,7 +6,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { vegaDataPath } from "../helpers/market.ts";
 import { type CliRun, runLakebook } from "../helpers/cli.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
     ]);
     expect(run, run.stderr).toMatchObject({ code: 0 });
   }
-  const promoted = await lakebook(lakeDir, ["promote", "market", "--json"]);
+  const promoted = await lakebook(lakeDir, ["promote", "--json"]);
   expect(promoted.code, promoted.stderr).toBe(0);
   expect(JSON.parse(promoted.stdout).steps).toMatchObject([
     { zone: "staging", dataset: "prices", version: 1, created: true },
@@ -121,8 +121,15 @@ describe("lakebook ingest", () => {
   it.each([
     ["an empty file", "", 1, /is empty: the source delivered no data/],
     ["a header only", "symbol,date,price\n", 1, /has a header but no data rows/],
+    ["a binary file", "symbol,date,price\nA\u0000\u0001,\u0002\n", 1, /is not a text file/],
+    [
+      "the wrong columns",
+      "ticker,day\nA,2020-01-01\n",
+      1,
+      /has the wrong columns for quotes: missing 'symbol'/,
+    ],
   ])(
-    "refuses %s with exit 1, a one-line message and no raw version",
+    "refuses %s with exit 1, a one-line message, and leaves the lake unchanged",
     async (_what, content, code, message) => {
       const lakeDir = join(await tempDir(), "lake");
       const csv = await csvFile(content);
@@ -140,6 +147,8 @@ describe("lakebook ingest", () => {
       expect(run.stderr).toMatch(message);
       expect(run.stderr).not.toMatch(/\n\s+at /);
       expect(await stat(join(lakeDir, "raw")).catch(() => undefined)).toBeUndefined();
+      // Refused before landing: no bytes and no provenance record either.
+      expect(await stat(join(lakeDir, "landing")).catch(() => undefined)).toBeUndefined();
     },
   );
 
@@ -165,7 +174,7 @@ describe("lakebook ingest", () => {
 });
 
 describe("lakebook promote and lake", () => {
-  it("promotes the market pipeline and describes the curated version with its lineage", async () => {
+  it("promotes the project's models and describes the curated version with its lineage", async () => {
     const lakeDir = await marketLake();
     const ls = JSON.parse((await lakebook(lakeDir, ["lake", "ls", "--json"])).stdout);
     expect(ls.datasets.map((d: { zone: string; dataset: string }) => `${d.zone}/${d.dataset}`)).toEqual([
@@ -187,7 +196,7 @@ describe("lakebook promote and lake", () => {
       "stocks.csv",
       "sp500.csv",
     ]);
-    const again = await lakebook(lakeDir, ["promote", "market"]);
+    const again = await lakebook(lakeDir, ["promote"]);
     expect(again.stdout).toMatch(
       /^staging\/prices v1: 683 rows, [\d.]+ KiB \(unchanged\)\ncurated\/prices v1: 683 rows, [\d.]+ KiB \(unchanged\)\n$/,
     );
@@ -228,7 +237,7 @@ describe("lakebook promote and lake", () => {
       "--columns",
       STOCK_COLUMNS,
     ]);
-    expect((await lakebook(lakeDir, ["promote", "market"])).code).toBe(0);
+    expect((await lakebook(lakeDir, ["promote"])).code).toBe(0);
     const archived = await lakebook(lakeDir, [
       "lake",
       "archive",

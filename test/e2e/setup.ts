@@ -9,10 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { type Config, normalizeConfig } from "../../src/config.ts";
+import { createLake } from "../../src/lake/index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { launchChromium } from "../../src/sources/index.ts";
 import { type RunningServer, startServer } from "../../server/index.ts";
 import { REPO_ROOT } from "../helpers/cli.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import { buildOffline } from "../helpers/offlineBuild.ts";
 
 export interface E2eSite {
@@ -39,6 +41,8 @@ export async function startE2eSite(): Promise<E2eSite> {
     siteDir: join(dir, "site"),
     port: 0,
   });
+  // Loaders only read the lake: the project's sources and models run first, as `lakebook demo` does.
+  await runMarketPipeline(createLake(config));
   const built = await buildOffline(REPO_ROOT, { lakeDir: config.lakeDir, siteDir: config.siteDir });
   if (!built.ok) throw new Error(`the offline build of the notebooks failed: ${JSON.stringify(built.error)}`);
 

@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import {
   archiveVersions,
   buildCatalog,

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runMarketPipeline, vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline, vegaDataPath } from "../helpers/market.ts";
 import { DataError } from "../../src/errors.ts";
 import { type Lake, createLake, listVersionNumbers, maybeHead } from "../../src/lake/index.ts";
 import { parquetRelation, promote, quoteLiteral, withDb } from "../../src/pipeline/index.ts";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runMarketPipeline, vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline, vegaDataPath } from "../helpers/market.ts";
 import { collectGarbage, createLake, listVersionNumbers, verifyVersion } from "../../src/lake/index.ts";
 import { readSnapshot } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MARKET_STEPS, STOCKS, runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { marketSteps, runMarketPipeline, stocksSpec } from "../helpers/market.ts";
 import {
   createLake,
   landBytes,
@@ -9,7 +9,7 @@ import {
   readManifest,
   verifyVersion,
 } from "../../src/lake/index.ts";
-import { type PromotionStep, ingestCsv, promote } from "../../src/pipeline/index.ts";
+import { ingestCsv, promote } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
 const tempDir = useTempDirs();
@@ -19,7 +19,7 @@ describe("concurrent writers", () => {
     const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
     await runMarketPipeline(lake);
     const step = {
-      ...(MARKET_STEPS[1] as PromotionStep),
+      ...(await marketSteps())[1],
       output: { zone: "curated" as const, dataset: "prices_copy" },
     };
     const results = await Promise.all([promote(lake, step), promote(lake, step)]);
@@ -32,9 +32,15 @@ describe("concurrent writers", () => {
   it("two different promotions of one output commit one after the other, never a mixed version", async () => {
     const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
     await runMarketPipeline(lake);
-    const curatedStep = MARKET_STEPS[1] as PromotionStep;
-    const a = { ...curatedStep, sql: "SELECT ticker, date, close FROM prices WHERE ticker <> 'SPX'" };
-    const b = { ...curatedStep, sql: "SELECT ticker, date, close FROM prices WHERE ticker <> 'IBM'" };
+    const curatedStep = (await marketSteps())[1];
+    const a = {
+      ...curatedStep,
+      sql: `SELECT ticker, date, close FROM "staging.prices" WHERE ticker <> 'SPX'`,
+    };
+    const b = {
+      ...curatedStep,
+      sql: `SELECT ticker, date, close FROM "staging.prices" WHERE ticker <> 'IBM'`,
+    };
     const [ra, rb] = await Promise.all([promote(lake, a), promote(lake, b)]);
     expect([ra?.manifest.version, rb?.manifest.version].sort()).toEqual([2, 3]);
     expect(await listVersionNumbers(lake.storage, "curated", "prices")).toEqual([1, 2, 3]);
@@ -57,7 +63,8 @@ describe("concurrent writers", () => {
       });
     const one = await land("symbol,date,price\nA,Jan 1 2000,1\n");
     const two = await land("symbol,date,price\nB,Jan 1 2000,2\nC,Jan 1 2000,3\n");
-    await Promise.all([ingestCsv(lake, one.record, STOCKS), ingestCsv(lake, two.record, STOCKS)]);
+    const spec = await stocksSpec();
+    await Promise.all([ingestCsv(lake, one.record, spec), ingestCsv(lake, two.record, spec)]);
     const head = await maybeHead(lake.storage, "raw", "vega_stocks");
     expect(head?.version).toBe(2);
     expect(head?.rowCount).toBe(3);

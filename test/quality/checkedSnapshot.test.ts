@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runMarketPipeline, vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline, vegaDataPath } from "../helpers/market.ts";
 import { QualityError } from "../../src/errors.ts";
 import { type Lake, listVersionNumbers, maybeHead } from "../../src/lake/index.ts";
 import { parquetRelation, withDb } from "../../src/pipeline/index.ts";

@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { runMarketPipeline, vegaDataPath } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline, vegaDataPath } from "../helpers/market.ts";
 import { defineSuite, expectations as x, validateVersion } from "../../src/quality/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { tempLake } from "./fixtures.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import { qualityReport } from "../../src/quality/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 import { tempLake } from "./fixtures.ts";

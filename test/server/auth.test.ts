@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken } from "../../server/auth/accessControl.ts";
-import { seal } from "../../server/auth/secretBox.ts";
-import { createTotpSeed, totpCode } from "../../server/auth/totp.ts";
+import { createTotpSeed, seal, totpCode } from "../../src/auth/index.ts";
 import { ROUTES } from "../../server/api/routes.ts";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -13,6 +12,7 @@ import { openTestStore, type TestStore } from "./store.ts";
 
 const SECRET_KEY = randomBytes(32).toString("base64");
 const totpSeed = createTotpSeed();
+const timSeed = createTotpSeed();
 let fixture: Fixture;
 let db: TestStore;
 let config: Config;
@@ -32,6 +32,7 @@ beforeAll(async () => {
   await addUser(db.store, "vic", "viewer");
   await addUser(db.store, "tom", "viewer", [], seal(totpSeed, Buffer.from(SECRET_KEY, "base64")));
   await addUser(db.store, "locky", "viewer");
+  await addUser(db.store, "tim", "viewer", [], seal(timSeed, Buffer.from(SECRET_KEY, "base64")));
   await db.store.setAccessRule({ path: "/dir/", groups: ["finance"] });
   await db.store.setAccessRule({ path: "/lake/curated/ventes/", groups: ["finance"] });
   server = await startServer(config, {
@@ -79,6 +80,39 @@ function exampleRoutes(): { method: string; path: string; capability: string | u
   }));
 }
 
+/**
+ * Sends every operation of the server's OpenAPI document without a session and checks it is
+ * refused (401 or 403) exactly when the document lists no anonymous (`{}`) security.
+ */
+async function checkDocumentedSecurity(url: string): Promise<{ refused: string[]; open: string[] }> {
+  const doc = (await (await fetch(`${url}/api/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { security?: object[] }>>;
+  };
+  const refused: string[] = [];
+  const open: string[] = [];
+  for (const [template, operations] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const path = template
+        .replace("{zone}", "curated")
+        .replace("{dataset}", "sales")
+        .replace("{version}", "1")
+        .replace("{id}", template.startsWith("/api/runs") ? "r-000000001-00000000" : "s-000000000000");
+      const needsSession =
+        operation.security !== undefined && !operation.security.some((s) => Object.keys(s).length === 0);
+      const response = await fetch(url + path, {
+        method: method.toUpperCase(),
+        redirect: "manual",
+        ...(method !== "get" && { headers: { "content-type": "application/json" }, body: "{}" }),
+      });
+      await response.body?.cancel();
+      const name = `${method.toUpperCase()} ${template}`;
+      expect([401, 403].includes(response.status), `${name}: ${response.status}`).toBe(needsSession);
+      (needsSession ? refused : open).push(name);
+    }
+  }
+  return { refused, open };
+}
+
 describe("without signing in", () => {
   it("redirects page navigations to the login page and refuses assets with 401", async () => {
     for (const path of ["/", "/explorer", "/dir/page"]) {
@@ -122,6 +156,24 @@ describe("without signing in", () => {
     }
     const session = (await (await get("/api/session")).json()) as { mode: string; user: unknown };
     expect(session).toMatchObject({ mode: "private", user: null });
+  });
+
+  it("documents a session as required for exactly the API routes that refuse a signed-out request", async () => {
+    const checked = await checkDocumentedSecurity(server.url);
+    expect(checked.refused.length).toBeGreaterThan(10);
+    expect(checked.open).toEqual(expect.arrayContaining(["GET /api/session", "GET /api/openapi.json"]));
+    // In public mode the read routes are open to everyone, and the document says so.
+    const publicServer = await startServer(
+      { ...config, publicMode: true },
+      { logger: silentLogger, store: db.store, jobs, schedules: false },
+    );
+    try {
+      const open = (await checkDocumentedSecurity(publicServer.url)).open;
+      expect(open).toEqual(expect.arrayContaining(["GET /api/datasets", "GET /api/builds"]));
+      expect(open).not.toContain("GET /api/runs");
+    } finally {
+      await publicServer.close();
+    }
   });
 
   it("keeps the runs page and the metrics of other machines closed", async () => {
@@ -188,6 +240,29 @@ describe("signing in", () => {
     expect((await attempt("tom", PASSWORD, "000000")).status).toBe(401);
     const ok = await attempt("tom", PASSWORD, totpCode(totpSeed));
     expect(ok.status).toBe(200);
+  });
+
+  it("refuses a TOTP code used once already, like a wrong code, and one older than it", async () => {
+    const attempt = (totp: string) =>
+      get("/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "tim", password: PASSWORD, totp }),
+      });
+    const now = Date.now();
+    const code = totpCode(timSeed, now);
+    const first = await attempt(code);
+    expect(first.status).toBe(200);
+    const wrong = await attempt("000000");
+    expect(wrong.status).toBe(401);
+    const replay = await attempt(code);
+    expect(replay.status).toBe(401);
+    expect(replay.headers.getSetCookie()).toEqual([]);
+    const errorOf = async (response: Response) => ((await response.json()) as { error: unknown }).error;
+    expect(await errorOf(replay)).toEqual(await errorOf(wrong));
+    // The previous period's code is still inside the drift window, but older than the one used.
+    expect((await attempt(totpCode(timSeed, now - 30_000))).status).toBe(401);
+    await db.store.clearLoginFailures("tim");
   });
 
   it("locks an account after 5 failures: even the right password is refused, and it is audited", async () => {

@@ -1,5 +1,5 @@
 /** Signing in and sending authenticated requests against a running test server. */
-import { hashPassword } from "../../server/auth/password.ts";
+import { hashPassword } from "../../src/auth/index.ts";
 import type { Role, Store } from "../../src/store/index.ts";
 
 export const PASSWORD = "correct horse battery";

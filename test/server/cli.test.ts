@@ -50,7 +50,7 @@ describe("lakebook user and publish", () => {
     expect(added.stdout).toMatch(/otpauth:\/\/totp\/Lakebook:ann\?/);
     const stored = await db.store.maybeUser("ann");
     expect(stored?.passwordHash).toMatch(/^scrypt\$16384\$8\$1\$/);
-    expect(stored?.totpSeed).toMatch(/^v1\./);
+    expect(stored?.totpSeed).toMatch(/^lb2\./);
     expect((await lakebook(["user", "add", "bob", "--role", "viewer"], "correct horse battery")).code).toBe(
       0,
     );

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizeConfig } from "../../src/config.ts";
-import { runMarketPipeline } from "../../src/demo/marketPipeline.ts";
+import { runMarketPipeline } from "../helpers/market.ts";
 import { createLake } from "../../src/lake/index.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { linkLoaders, vendorNpmCache } from "../../src/site/index.ts";
+import { linkLoaders } from "../../src/site/index.ts";
 import { type RunningServer, startPreview } from "../../server/index.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -29,7 +29,6 @@ describe("lakebook preview", () => {
     const { curated } = await runMarketPipeline(createLake(config));
     parquetPath = `/lake/${curated.files[0]!.key}`;
     await linkLoaders(config);
-    await vendorNpmCache(config.notebooksDir);
     preview = await startPreview(config, { logger: silentLogger });
   });
 

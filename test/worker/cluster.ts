@@ -11,15 +11,14 @@ import { join } from "node:path";
 import pg from "pg";
 import { configFromEnv, type Config } from "../../src/config.ts";
 import { benchJobs } from "../../src/jobs/benchJobs.ts";
-import { defaultJobs } from "../../src/jobs/index.ts";
+import { defaultJobs, withJobs } from "../../src/jobs/index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createPgBossQueue, type RunQueue } from "../../src/queue/index.ts";
 import { createStore, quoteIdentifier, type Store } from "../../src/store/index.ts";
-import { publishBuild } from "../../server/index.ts";
 import { createRunner, type Runner } from "../../server/runs/runner.ts";
 import { REPO_ROOT } from "../helpers/cli.ts";
 import { TEST_DATABASE_URL } from "../helpers/postgres.ts";
-import { startTcpProxy, throughProxy, type TcpProxy } from "../helpers/tcpProxy.ts";
+import { createTcpProxy, type TcpProxy } from "../helpers/tcpProxy.ts";
 
 export interface ServerSide {
   readonly store: Store;
@@ -58,11 +57,11 @@ export async function openCluster(env: NodeJS.ProcessEnv = {}): Promise<Cluster>
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${quoteIdentifier(schema)}`);
   await admin.end();
-  const proxy = await startTcpProxy({
+  const proxy = await createTcpProxy({
     host: "127.0.0.1",
     port: Number(new URL(TEST_DATABASE_URL).port || 5432),
   });
-  const proxied = new URL(throughProxy(TEST_DATABASE_URL, proxy));
+  const proxied = new URL(proxy.urlFor(TEST_DATABASE_URL));
   proxied.searchParams.set("options", `-c search_path=${schema}`);
   const databaseUrl = proxied.toString();
   const dir = await mkdtemp(join(tmpdir(), "lakebook-workers-"));
@@ -106,7 +105,7 @@ export async function openCluster(env: NodeJS.ProcessEnv = {}): Promise<Cluster>
         queue,
         logger: silentLogger,
         pollMs: 100,
-        jobs: { ...defaultJobs(config, store, { publishBuild }), ...benchJobs(config, fullEnv) },
+        jobs: withJobs(defaultJobs(config, store), benchJobs(config, fullEnv)),
       });
       const side = { store, queue, runner };
       serverSides.push(side);

@@ -6,7 +6,14 @@
 import { readFile } from "node:fs/promises";
 import { CliError, DataError } from "../../errors.ts";
 import { landLocalFile } from "../../lake/index.ts";
-import { type CsvIngestSpec, ingestCsv, normalizeCsvSpec, parseColumnList } from "../../pipeline/index.ts";
+import {
+  type CsvIngestSpec,
+  checkCsvFile,
+  ingestCsv,
+  normalizeCsvSpec,
+  normalizeDelimiter,
+  parseColumnList,
+} from "../../pipeline/index.ts";
 import { createOutput, formatBytes, openLake, parseCommandArgs } from "./lakeOutput.ts";
 
 const USAGE = `Usage: lakebook ingest <file.csv> --source <name> --dataset <name> (--columns <list> | --spec <file.json>)
@@ -19,7 +26,9 @@ Options:
   --columns <list>      the columns, e.g. 'symbol:VARCHAR,date:DATE:%b %d %Y,price:DECIMAL(18,4)';
                         name?:TYPE allows empty values; types VARCHAR, DATE, BIGINT, DOUBLE,
                         TIMESTAMPTZ, DECIMAL(p,s); a third part is a DATE/TIMESTAMPTZ strptime format
-  --spec <file.json>    the same as a file: {"columns": [{"name", "type", "format"?, "nullable"?}], "delimiter"?}
+  --spec <file.json>    the same as a file: {"columns": [{"name", "type", "format"?, "nullable"?, "round"?}],
+                        "delimiter"?}; "round": true rounds a DECIMAL's extra decimal places instead of
+                        rejecting the row
   --delimiter <c>       field separator (default ,)
   --source-run <id>     the source run that fetched the file, kept in the lineage
   --json                print the result as JSON
@@ -49,6 +58,16 @@ export async function ingest(options: { args?: string[] }): Promise<void> {
   const out = createOutput(values.json === true);
   const lake = openLake();
 
+  // A file refused as a whole (empty, binary, no data rows, wrong columns) is refused before it
+  // lands, so the lake is left unchanged.
+  await checkCsvFile(file, spec, file).catch((error: unknown) => {
+    if (
+      (error as NodeJS.ErrnoException).code === "ENOENT" ||
+      (error as NodeJS.ErrnoException).code === "EISDIR"
+    )
+      return; // landLocalFile says what is wrong with the path.
+    throw error;
+  });
   out.progress(`landing ${file} in ${lake.storage.location}`);
   const landing = await landLocalFile(lake, { source: values.source, path: file });
   out.progress(
@@ -132,9 +151,11 @@ async function readSpec(values: {
     );
   }
   if (values.delimiter !== undefined) {
-    if (values.delimiter.length !== 1)
-      throw new CliError(`--delimiter takes one character, got '${values.delimiter}'`);
-    spec = { ...spec, delimiter: values.delimiter };
+    try {
+      spec = { ...spec, delimiter: normalizeDelimiter(values.delimiter) };
+    } catch (error) {
+      throw new CliError(`--delimiter: ${(error as Error).message}`, { cause: error });
+    }
   }
   return spec;
 }

@@ -1,29 +1,18 @@
 /**
- * `lakebook promote <pipeline>`: runs a named pipeline's promotion steps (DuckDB SQL between
- * zones) on the current versions of their inputs. A step whose output is already up to date
- * commits nothing.
+ * `lakebook promote [selection]`: runs the project's models (models/<zone>/<dataset>.sql) on the
+ * current versions of their inputs, without running any source: raw is read as it is (e.g. after
+ * `lakebook ingest`). A model whose output is already up to date commits nothing.
  */
+import { configFromEnv } from "../../config.ts";
 import { CliError } from "../../errors.ts";
-import type { Lake } from "../../lake/index.ts";
-import type { PromotionResult, PromotionStep } from "../../pipeline/index.ts";
-import { createOutput, formatBytes, openLake, parseCommandArgs } from "./lakeOutput.ts";
+import { createLake, maybeHead } from "../../lake/index.ts";
+import { loadProject, runProject } from "../../project/index.ts";
+import { createOutput, formatBytes, parseCommandArgs } from "./lakeOutput.ts";
 
-type OnStep = (step: PromotionStep, result: PromotionResult) => void;
+const USAGE = `Usage: lakebook promote [selection...] [--json]
 
-/** Named pipelines, each loaded only when run. */
-const PIPELINES: Record<
-  string,
-  () => Promise<(lake: Lake, options: { onStep: OnStep }) => Promise<unknown>>
-> = {
-  market: async () => (await import("../../demo/marketPipeline.ts")).promoteMarket,
-};
-
-const USAGE = `Usage: lakebook promote <pipeline> [--json]
-
-Runs the pipeline's promotion steps (raw -> staging -> curated) on the current input versions.
-
-Pipelines:
-  ${Object.keys(PIPELINES).join(", ")}
+Runs the selected models (all when none is given) on the current versions of their inputs, in
+dependency order, without running sources. Selection as for 'lakebook run' (e.g. +curated.prices).
 
 Options:
   --json                print the result as JSON
@@ -38,49 +27,53 @@ export async function promote(options: { args?: string[] }): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const [name, extra] = positionals;
-  const load = name === undefined ? undefined : PIPELINES[name];
-  if (!load) {
-    throw new CliError(
-      `${name === undefined ? "promote needs a pipeline name" : `unknown pipeline '${name}'`}: choose one of ${Object.keys(PIPELINES).join(", ")}`,
-    );
-  }
-  if (extra !== undefined) throw new CliError(`unexpected argument '${extra}' for 'promote'`);
+  const config = configFromEnv();
   const out = createOutput(values.json === true);
-  const lake = openLake();
+  const lake = createLake(config);
+  const project = await loadProject(config.root);
+  out.progress(`promoting on ${lake.storage.location}`);
+  const summary = await runProject(
+    project,
+    { lake, config },
+    {
+      selection: positionals,
+      modelsOnly: true,
+      onEvent: (event) => {
+        if (event.type === "finish") out.progress(`${event.step.id} ${event.step.status}`);
+      },
+    },
+  );
   const steps: {
     zone: string;
     dataset: string;
-    version: number;
+    status: string;
     created: boolean;
-    rowCount: number;
-    bytes: number;
+    version?: number;
+    rowCount?: number;
+    bytes?: number;
+    message?: string;
   }[] = [];
-  out.progress(`running pipeline ${name} on ${lake.storage.location}`);
-  await (
-    await load()
-  )(lake, {
-    onStep: (step, result) => {
-      const { manifest } = result;
-      steps.push({
-        zone: manifest.zone,
-        dataset: manifest.dataset,
-        version: manifest.version,
-        created: result.created,
-        rowCount: manifest.rowCount,
-        bytes: manifest.bytes,
-      });
-      out.progress(
-        `${step.output.zone}/${step.output.dataset} ${result.created ? "committed" : "up to date"}`,
-      );
-    },
-  });
-  out.result({ pipeline: name, steps }, () => {
+  for (const step of summary.steps) {
+    const node = project.graph.nodes.get(step.id)!;
+    const manifest = await maybeHead(lake.storage, node.zone, node.dataset);
+    steps.push({
+      zone: node.zone,
+      dataset: node.dataset,
+      status: step.status,
+      created: step.status === "committed",
+      ...(manifest && { version: manifest.version, rowCount: manifest.rowCount, bytes: manifest.bytes }),
+      ...(step.message && { message: step.message }),
+    });
+  }
+  out.result({ selection: positionals, steps }, () => {
     for (const step of steps) {
       out.print(
-        `${step.zone}/${step.dataset} v${step.version}: ${step.rowCount} rows, ${formatBytes(step.bytes)}` +
-          (step.created ? " (new)" : " (unchanged)"),
+        step.status === "committed" || step.status === "unchanged"
+          ? `${step.zone}/${step.dataset} v${step.version}: ${step.rowCount} rows, ${formatBytes(step.bytes ?? 0)}` +
+              (step.created ? " (new)" : " (unchanged)")
+          : `${step.zone}/${step.dataset} ${step.status.toUpperCase()}: ${step.message}`,
       );
     }
   });
+  if (!summary.ok) throw new CliError("a model did not complete (see above)", { exitCode: 1 });
 }

@@ -7,7 +7,7 @@ import { configFromEnv, type Config } from "../../config.ts";
 import { CliError, isLakebookError } from "../../errors.ts";
 import { listBuilds, maybeCurrentBuild } from "../../site/index.ts";
 import { isGroupName, openStore, type Store } from "../../store/index.ts";
-import { rollback } from "../../../server/publish.ts";
+import { rollback } from "../../site/index.ts";
 
 const USAGE = `Usage: lakebook publish <list|rollback|access> ...
 

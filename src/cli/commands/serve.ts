@@ -1,17 +1,25 @@
-import { configFromEnv } from "../../config.ts";
 import { createLogger } from "../../logger.ts";
 import { openRunQueue } from "../../queue/index.ts";
+import { readFrameworkProject } from "../../site/index.ts";
 import { openStore } from "../../store/index.ts";
 import { startTracing } from "../../telemetry/index.ts";
 import { startServer } from "../../../server/index.ts";
+import { projectFromOptions, type ProjectOptions } from "../projectRoot.ts";
 import { untilSignal } from "../signals.ts";
 
-export async function serve(options: { port?: number; host?: string }): Promise<void> {
-  const config = configFromEnv(process.env, {
-    ...(options.port !== undefined && { port: options.port }),
-    ...(options.host !== undefined && { host: options.host }),
-  });
+export async function serve(options: ProjectOptions): Promise<void> {
+  const { config, project } = projectFromOptions(options);
   const logger = createLogger({ name: "lakebook-server" });
+  if (project.kind === "framework") {
+    // Another Framework project: its output folder, read-only, with no record store (and so no
+    // users, runs or schedules) and nothing written into the project.
+    const { outputDir } = await readFrameworkProject(project.root);
+    const server = await startServer(config, { logger, staticSite: outputDir });
+    console.log(`Lakebook is serving ${outputDir} at ${server.url}/ (build it with 'lakebook build')`);
+    await untilSignal();
+    await server.close();
+    return;
+  }
   const tracing = await startTracing("lakebook-server");
   const store = await openStore(config);
   let queue: Awaited<ReturnType<typeof openRunQueue>> | undefined;

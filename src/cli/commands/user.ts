@@ -8,9 +8,14 @@ import { configFromEnv } from "../../config.ts";
 import { readHiddenInput } from "../hiddenInput.ts";
 import { CliError } from "../../errors.ts";
 import { isGroupName, openStore, ROLES, type Role, type Store } from "../../store/index.ts";
-import { hashPassword, passwordProblem } from "../../../server/auth/password.ts";
-import { parseSecretKey, seal } from "../../../server/auth/secretBox.ts";
-import { createTotpSeed, totpUri } from "../../../server/auth/totp.ts";
+import {
+  createTotpSeed,
+  hashPassword,
+  parseSecretKey,
+  passwordProblem,
+  seal,
+  totpUri,
+} from "../../auth/index.ts";
 
 const USAGE = `Usage: lakebook user <add|remove|grant|list> ...
 

@@ -6,14 +6,14 @@
 import { parseArgs } from "node:util";
 import { configFromEnv } from "../../config.ts";
 import { CliError } from "../../errors.ts";
-import { defaultJobs } from "../../jobs/index.ts";
+import { defaultJobs, withJobs } from "../../jobs/index.ts";
 import { benchJobs } from "../../jobs/benchJobs.ts";
 import { createLogger } from "../../logger.ts";
 import { openRunQueue, queueSettingsFromEnv } from "../../queue/index.ts";
 import { openStore } from "../../store/index.ts";
 import { startTracing } from "../../telemetry/index.ts";
 import { startWorker } from "../../worker/worker.ts";
-import { createRunner, publishBuild } from "../../../server/index.ts";
+import { createRunner } from "../../../server/index.ts";
 import { untilSignal } from "../signals.ts";
 
 const HELP = `Usage: lakebook worker [--concurrency N]
@@ -61,10 +61,10 @@ export async function worker(options: { args?: string[] }): Promise<void> {
         store,
         logger,
         queue,
-        jobs: {
-          ...defaultJobs(config, store, { publishBuild }),
-          ...(process.env.LAKEBOOK_BENCH_JOBS === "true" && benchJobs(config)),
-        },
+        jobs: withJobs(
+          defaultJobs(config, store),
+          process.env.LAKEBOOK_BENCH_JOBS === "true" && benchJobs(config),
+        ),
       });
       const running = await startWorker({
         store,

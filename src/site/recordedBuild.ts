@@ -1,28 +1,27 @@
 /**
  * Publishing with records: every build is recorded in the store (running -> succeeded | failed,
- * with its duration and the curated dataset versions it was built from); a failed build is
+ * with its duration and the curated dataset versions it was built from; a build whose process
+ * dies is marked failed once its lease expires); a failed build is
  * recorded and never replaces the live site (buildSite only switches `current` after a complete,
  * checked build). Rollback switches `current` to the newest kept build older than the live one.
  */
 import { randomBytes } from "node:crypto";
-import type { Config } from "../src/config.ts";
-import { LakebookError } from "../src/errors.ts";
-import { createLake, listHeads } from "../src/lake/index.ts";
-import { silentLogger, type Logger } from "../src/logger.ts";
-import {
-  buildSite,
-  createBuildId,
-  listBuilds,
-  maybeCurrentBuild,
-  switchCurrent,
-  type BuildSiteOptions,
-  type BuildSiteResult,
-} from "../src/site/index.ts";
-import type { Store } from "../src/store/index.ts";
+import type { Config } from "../config.ts";
+import { LakebookError } from "../errors.ts";
+import { createLake, listHeads } from "../lake/index.ts";
+import { silentLogger, type Logger } from "../logger.ts";
+import { type BuildSiteOptions, type BuildSiteResult, buildSite } from "./build.ts";
+import type { ProgressListener } from "./buildProgress.ts";
+import { createBuildId, listBuilds, maybeCurrentBuild, switchCurrent } from "./publish.ts";
+import { keepLeased, type Store } from "../store/index.ts";
 
 export interface PublishEffects {
   readonly logger?: Logger;
   readonly runId?: string | null;
+  /** Each build step as it happens (the CLI prints it, a build run logs it). */
+  readonly onProgress?: ProgressListener;
+  /** The build record's lease, renewed while building (default DEFAULT_LEASE_MS). */
+  readonly leaseMs?: number;
   /** Called with the build's duration and outcome (metrics). */
   readonly onFinished?: (result: { status: "succeeded" | "failed"; durationMs: number }) => void;
 }
@@ -44,10 +43,30 @@ export async function publishBuild(
   const random = randomBytes(3).toString("hex");
   const id = createBuildId(startedAt, () => random);
   const dataVersions = await curatedVersions(config);
-  await store?.startBuild({ id, runId: effects.runId ?? null, startedAt });
+  await store?.startBuild({
+    id,
+    runId: effects.runId ?? null,
+    startedAt,
+    ...(effects.leaseMs !== undefined && { leaseMs: effects.leaseMs }),
+  });
+  // Renewed while this process builds: a killed build is recovered as failed, not "running" forever.
+  const stopLease = store
+    ? keepLeased(store, "build", id, effects.leaseMs, (error) =>
+        logger.warn({ err: error }, "build lease not renewed"),
+      )
+    : () => undefined;
   const started = performance.now();
   try {
-    const result = await buildSite(config, { logger, now: () => startedAt, random: () => random }, options);
+    const result = await buildSite(
+      config,
+      {
+        logger,
+        now: () => startedAt,
+        random: () => random,
+        ...(effects.onProgress && { onProgress: effects.onProgress }),
+      },
+      options,
+    );
     await store?.finishBuild(id, {
       status: "succeeded",
       finishedAt: new Date(),
@@ -72,6 +91,8 @@ export async function publishBuild(
       );
     effects.onFinished?.({ status: "failed", durationMs });
     throw error;
+  } finally {
+    stopLease();
   }
 }
 

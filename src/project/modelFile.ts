@@ -1,0 +1,165 @@
+/**
+ * A model: `models/<zone>/<dataset>.sql`, one DuckDB SELECT producing the next version of
+ * `<zone>.<dataset>` (zone staging or curated) from the datasets it names (`raw.quotes`,
+ * `staging.prices`). Per-model settings sit in an optional header at the top of the file, a YAML
+ * mapping inside SQL comments between two `-- ---` lines:
+ *
+ *     -- ---
+ *     -- description: One row per ticker and day
+ *     -- owner: markets
+ *     -- key: [ticker, date]          # the output's unique key ...
+ *     -- latest_by: _ingested_at      # ... keeping the row with the greatest value of this column;
+ *                                     #     a list breaks ties: [_ingested_at, _landing_sha256, _line]
+ *     -- order_by: [ticker, date]     # sort order of the written file
+ *     -- row_group_size: 10000        # rows per Parquet row group (browser range reads)
+ *     -- allow_schema_changes: false  # allow dropped columns and changed types
+ *     -- ---
+ *     SELECT ...
+ *
+ * Unknown settings, bad values, SQL with several statements and a file outside that layout are
+ * refused with the file and line.
+ */
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import type { VersionedZone } from "../lake/index.ts";
+import { findReferences, rewriteSql } from "./sqlRefs.ts";
+
+export interface ModelSettings {
+  description?: string;
+  owner?: string;
+  key?: string[];
+  latestBy?: string[];
+  orderBy?: string[];
+  rowGroupSize?: number;
+  allowSchemaChanges?: boolean;
+}
+
+export interface ModelReference {
+  zone: VersionedZone;
+  dataset: string;
+  /** 1-based line in the model file. */
+  line: number;
+}
+
+export interface ProjectModel {
+  /** `<zone>.<dataset>` */
+  id: string;
+  zone: Exclude<VersionedZone, "raw">;
+  dataset: string;
+  /** The file, relative to the project root. */
+  file: string;
+  settings: ModelSettings;
+  /** The SQL as run: references replaced by views named `"<zone>.<dataset>"`. */
+  sql: string;
+  references: ModelReference[];
+}
+
+const names = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+
+const settingsSchema = z
+  .object({
+    description: z.string().optional(),
+    owner: z.string().optional(),
+    key: names.optional(),
+    latest_by: names.optional(),
+    order_by: names.optional(),
+    row_group_size: z.number().int().min(1000).max(10_000_000).optional(),
+    allow_schema_changes: z.boolean().optional(),
+  })
+  .strict();
+
+const DELIMITER = /^--\s*---\s*$/;
+
+/** Splits the header off: its YAML text, where it starts and how many lines it takes. */
+function splitHeader(
+  text: string,
+  file: string,
+): { yaml: string; firstLine: number; bodyStart: number } | undefined {
+  const lines = text.split("\n");
+  let i = 0;
+  while (i < lines.length && lines[i]!.trim() === "") i++;
+  if (i >= lines.length || !DELIMITER.test(lines[i]!.trim())) return undefined;
+  const first = i;
+  const body: string[] = [];
+  for (i = first + 1; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\r$/, "");
+    if (DELIMITER.test(line.trim())) return { yaml: body.join("\n"), firstLine: first + 2, bodyStart: i + 1 };
+    if (!line.trimStart().startsWith("--")) {
+      throw new ConfigError(
+        `${file}:${i + 1}: the settings header is not closed: end it with a '-- ---' line`,
+      );
+    }
+    body.push(line.trimStart().replace(/^--\s?/, ""));
+  }
+  throw new ConfigError(
+    `${file}:${first + 1}: the settings header is not closed: end it with a '-- ---' line`,
+  );
+}
+
+function headerLineOf(yaml: string, firstLine: number, key: string): number {
+  const index = yaml.split("\n").findIndex((line) => new RegExp(`^\\s*${key}\\s*:`).test(line));
+  return firstLine + Math.max(0, index);
+}
+
+export function parseModel(
+  text: string,
+  file: string,
+  zone: Exclude<VersionedZone, "raw">,
+  dataset: string,
+): ProjectModel {
+  const header = splitHeader(text, file);
+  let settings: ModelSettings = {};
+  if (header) {
+    const document = parseDocument(header.yaml, { prettyErrors: false });
+    const [error] = document.errors;
+    if (error) {
+      const line = header.firstLine + (error.linePos?.[0]?.line ?? 1) - 1;
+      throw new ConfigError(
+        `${file}:${line}: the settings header is not valid YAML: ${error.message.split("\n")[0]}`,
+      );
+    }
+    const parsed = settingsSchema.safeParse(document.toJS() ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const key = issue.code === "unrecognized_keys" ? issue.keys[0]! : String(issue.path[0] ?? "");
+      const line = headerLineOf(header.yaml, header.firstLine, key);
+      throw new ConfigError(
+        issue.code === "unrecognized_keys"
+          ? `${file}:${line}: unknown setting '${key}': use description, owner, key, latest_by, order_by, row_group_size or allow_schema_changes`
+          : `${file}:${line}: setting '${key}': ${issue.message}`,
+      );
+    }
+    const s = parsed.data;
+    settings = {
+      ...(s.description !== undefined && { description: s.description }),
+      ...(s.owner !== undefined && { owner: s.owner }),
+      ...(s.key && { key: s.key }),
+      ...(s.latest_by && { latestBy: s.latest_by }),
+      ...(s.order_by && { orderBy: s.order_by }),
+      ...(s.row_group_size && { rowGroupSize: s.row_group_size }),
+      ...(s.allow_schema_changes !== undefined && { allowSchemaChanges: s.allow_schema_changes }),
+    };
+    if (settings.latestBy && !settings.key)
+      throw new ConfigError(
+        `${file}:${headerLineOf(header.yaml, header.firstLine, "latest_by")}: latest_by needs a key`,
+      );
+  }
+  // The header's lines are blanked, not removed, so lines in the SQL are lines in the file.
+  const offset = header ? header.bodyStart : 0;
+  const sql = "\n".repeat(offset) + text.split("\n").slice(offset).join("\n");
+  if (!/\S/.test(sql.replace(/--[^\n]*/g, "")))
+    throw new ConfigError(`${file}: the model has no SQL: write a SELECT`);
+  const refs = findReferences(sql);
+  return {
+    id: `${zone}.${dataset}`,
+    zone,
+    dataset,
+    file,
+    settings,
+    sql: rewriteSql(sql, refs, (line) => `${file}:${line}`),
+    references: refs.map(({ zone, dataset, line }) => ({ zone, dataset, line })),
+  };
+}
