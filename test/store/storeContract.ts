@@ -77,6 +77,26 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       await store.removeUser("lock");
     });
 
+    it("accepts a TOTP time step once per user, never an older one, and one winner of a race", async () => {
+      await store.addUser({ name: "otp", role: "viewer", passwordHash: "h", totpSeed: "seed" });
+      await store.addUser({ name: "otp2", role: "viewer", passwordHash: "h", totpSeed: "seed" });
+      expect(await store.acceptTotpStep("otp", 59_000_000)).toBe(true);
+      expect(await store.acceptTotpStep("otp", 59_000_000)).toBe(false);
+      expect(await store.acceptTotpStep("otp", 58_999_999)).toBe(false);
+      // Another user's steps are their own.
+      expect(await store.acceptTotpStep("otp2", 59_000_000)).toBe(true);
+      expect(await store.acceptTotpStep("nobody", 59_000_000)).toBe(false);
+      // Two servers checking the same code at once: exactly one accepts it.
+      const results = await Promise.all([
+        store.acceptTotpStep("otp", 59_000_001),
+        (second ?? store).acceptTotpStep("otp", 59_000_001),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.acceptTotpStep("otp", 59_000_002)).toBe(true);
+      await store.removeUser("otp");
+      await store.removeUser("otp2");
+    });
+
     it("finds a session with its user only before it expires, and deletes it with the user", async () => {
       await store.addUser({ name: "sam", role: "viewer", passwordHash: "h" });
       const expiresAt = new Date(Date.now() + 60_000);
@@ -143,6 +163,60 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       expect(await store.maybeBuild("nope")).toBeUndefined();
     });
 
+    it("fails unfinished runs and builds whose lease expired, and only those", async () => {
+      const live = (await store.createRun({ job: "lease-live", leaseMs: 60_000 }))!;
+      const dead = (await store.createRun({ job: "lease-dead", leaseMs: 1 }))!;
+      const done = (await store.createRun({ job: "lease-done", leaseMs: 1 }))!;
+      await store.updateRun(done.id, { status: "succeeded", finishedAt: new Date() });
+      const liveBuild = await store.startBuild({
+        id: "20260301T000000000Z-live00",
+        startedAt: new Date(),
+        leaseMs: 60_000,
+      });
+      await store.startBuild({ id: "20260301T000000000Z-dead00", startedAt: new Date(), leaseMs: 1 });
+      expect(liveBuild.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+      // A renewed lease moves forward; the dead ones are not renewed.
+      expect(await store.renewLease("run", live.id, 120_000)).toBe(true);
+      expect((await store.maybeRun(live.id))!.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 90_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      const recovered = await store.recoverAbandoned();
+      expect(recovered.runs.map((run) => run.id)).toEqual([dead.id]);
+      expect(recovered.builds.map((build) => build.id)).toEqual(["20260301T000000000Z-dead00"]);
+      expect(await store.maybeRun(dead.id)).toMatchObject({
+        status: "failed",
+        error: "abandoned: the process running it stopped",
+        finishedAt: expect.any(Date),
+      });
+      expect(await store.maybeBuild("20260301T000000000Z-dead00")).toMatchObject({
+        status: "failed",
+        error: "abandoned: the process running it stopped",
+        finishedAt: expect.any(Date),
+      });
+      expect((await store.maybeRun(live.id))?.status).toBe("queued");
+      expect((await store.maybeRun(done.id))?.status).toBe("succeeded");
+      expect((await store.maybeBuild("20260301T000000000Z-live00"))?.status).toBe("running");
+      // A recovered or finished record's lease is not renewed: its process learns it lost it.
+      expect(await store.renewLease("run", dead.id, 60_000)).toBe(false);
+      expect(await store.renewLease("build", "20260301T000000000Z-dead00", 60_000)).toBe(false);
+      expect(await store.renewLease("run", "r-unknown", 60_000)).toBe(false);
+      expect(await store.recoverAbandoned()).toEqual({ runs: [], builds: [] });
+
+      // Listing recovers too: nothing shown as running after its lease.
+      const later = (await store.createRun({ job: "lease-listed", leaseMs: 1 }))!;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await store.listRuns({ job: "lease-listed" }))[0]).toMatchObject({
+        id: later.id,
+        status: "failed",
+      });
+      await store.startBuild({ id: "20260301T000000000Z-list00", startedAt: new Date(), leaseMs: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect((await store.listBuilds()).find((b) => b.id === "20260301T000000000Z-list00")?.status).toBe(
+        "failed",
+      );
+      await store.updateRun(live.id, { status: "cancelled", finishedAt: new Date() });
+    });
+
     it("creates runs, updates them and numbers their log lines", async () => {
       const run = (await store.createRun({
         job: "build",
@@ -193,6 +267,17 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       // A finished run is claimed by nobody: a redelivered queue message finds nothing to do.
       expect(await store.claimRun(run.id, "w-c")).toBeUndefined();
       expect((await store.maybeRun(run.id))?.workerId).toBe("w-b");
+    });
+
+    it("gives a run a worker claims a fresh lease, so its new worker is not taken for dead", async () => {
+      const run = (await store.createRun({ job: "lease-claimed", leaseMs: 1 }))!;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const claimed = (await store.claimRun(run.id, "w-lease"))!;
+      expect(claimed.workerId).toBe("w-lease");
+      expect(claimed.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+      expect((await store.recoverAbandoned()).runs.map((r) => r.id)).not.toContain(run.id);
+      expect(await store.renewLease("run", run.id, 60_000)).toBe(true);
+      await store.updateOwnedRun(run.id, "w-lease", { status: "succeeded", finishedAt: new Date() });
     });
 
     it("records worker heartbeats and a clean stop, newest heartbeat first", async () => {
