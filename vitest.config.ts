@@ -5,8 +5,14 @@ process.env.TZ = "UTC";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // The slow fault suite runs on its own: npm run test:faults (vitest.faults.config.ts).
-    exclude: ["test/faults/**", "**/node_modules/**"],
+    // The slow fault suite runs on its own: npm run test:faults (vitest.faults.config.ts), with
+    // the worker fault tests (SIGKILL, SIGTERM, PostgreSQL cut; minutes each for queue leases).
+    exclude: [
+      "test/faults/**",
+      "test/worker/worker.test.ts",
+      "test/worker/cluster.test.ts",
+      "**/node_modules/**",
+    ],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Browser and build tests share one built fixture site; running files in parallel on a

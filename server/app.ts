@@ -13,6 +13,7 @@ import express, { type Express, type Request, type Response } from "express";
 import type { Config } from "../src/config.ts";
 import { HttpError } from "../src/errors.ts";
 import { createLogger, type Logger } from "../src/logger.ts";
+import type { RunQueue } from "../src/queue/index.ts";
 import type { Store } from "../src/store/index.ts";
 import { openApiDocument } from "./api/openapi.ts";
 import { apiRouter } from "./api/router.ts";
@@ -28,6 +29,7 @@ import { errorHandler } from "./middlewares/errorHandler.ts";
 import { lakeFiles } from "./middlewares/lakeFiles.ts";
 import { requestId } from "./middlewares/requestId.ts";
 import { requestLogger } from "./middlewares/requestLogger.ts";
+import { tracing } from "./middlewares/tracing.ts";
 import { requireRead } from "./middlewares/requireRead.ts";
 import { securityHeaders } from "./middlewares/securityHeaders.ts";
 import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
@@ -57,6 +59,11 @@ export interface ServerEffects {
     windowMs: number;
   }>;
   readonly runs?: { readonly backoffMs?: number; readonly pollMs?: number; readonly leaseMs?: number };
+  /**
+   * Where runs go (the caller opens and closes it): PostgreSQL makes this server only enqueue, for
+   * `lakebook worker` processes to execute. Default: in-process, runs execute in this server.
+   */
+  readonly queue?: RunQueue;
   /** Arm cron timers for the stored schedules (default true with a store). */
   readonly schedules?: boolean;
   /**
@@ -88,7 +95,8 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   const store = effects.store;
   const access = createAccessControl(config, store, { logger, ...effects.access });
   const running = { count: () => 0 };
-  const metrics = createMetrics(config, () => running.count());
+  const queue = effects.queue;
+  const metrics = createMetrics(config, () => running.count(), queue && (() => queue.depth()));
   const runner: Runner | undefined = store
     ? createRunner({
         store,
@@ -99,7 +107,14 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
             metrics.buildDuration.observe({ status }, durationMs / 1000),
           ),
         ...effects.runs,
-        onSettled: (run) => metrics.runs.inc({ job: run.job, status: run.status }),
+        ...(effects.queue && { queue: effects.queue }),
+        onSettled: (run) => {
+          metrics.runs.inc({ job: run.job, status: run.status });
+          if (run.startedAt && run.finishedAt) {
+            const seconds = (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000;
+            metrics.runDuration.observe({ job: run.job, status: run.status }, seconds);
+          }
+        },
       })
     : undefined;
   if (runner) running.count = () => runner.activeCount();
@@ -148,6 +163,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   app.set("strict routing", true);
 
   app.use(requestId());
+  app.use(tracing());
   app.use(requestLogger(logger));
   app.use(metrics.middleware());
   app.use(canonicalRequestPath());
@@ -214,6 +230,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     sendRunsPage(res, {
       runs: await store.listRuns({ limit: 50 }),
       jobs: runner.jobNames,
+      ...(effects.queue && !effects.queue.local && { workers: await store.listWorkers() }),
       ...(principal.user && { user: principal.user }),
       ...(principal.session && { session: principal.session }),
       canOperate: await access.can(principal, "operate"),

@@ -3,3 +3,4 @@ export { createApp, servicesOf, type AppServices, type ServerEffects } from "./a
 export { publishBuild, rollback, curatedVersions } from "../src/site/index.ts";
 export { startServer, type RunningServer, type StartOptions } from "./startServer.ts";
 export { startPreview } from "./preview.ts";
+export { createRunner, HandBackError, type Runner, type RunnerOptions } from "./runs/runner.ts";

@@ -8,18 +8,24 @@ import type { NextFunction, Request, Response } from "express";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Config } from "../src/config.ts";
 import { createLake, ZONES } from "../src/lake/index.ts";
+import type { QueueDepth } from "../src/queue/index.ts";
 
 export interface Metrics {
   readonly registry: Registry;
   readonly runs: Counter<"job" | "status">;
   readonly activeRuns: Gauge;
   readonly buildDuration: Histogram<"status">;
+  readonly runDuration: Histogram<"job" | "status">;
   middleware(): (req: Request, res: Response, next: NextFunction) => void;
   /** Observes the request's latency when its response finishes (what `middleware` does). */
   track(req: IncomingMessage, res: ServerResponse): void;
 }
 
-export function createMetrics(config: Config, activeRuns: () => number = () => 0): Metrics {
+export function createMetrics(
+  config: Config,
+  activeRuns: () => number = () => 0,
+  queueDepth?: () => Promise<QueueDepth>,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const http = new Histogram({
@@ -50,6 +56,27 @@ export function createMetrics(config: Config, activeRuns: () => number = () => 0
     buckets: [1, 5, 10, 30, 60, 120, 300, 600],
     registers: [registry],
   });
+  const runDuration = new Histogram({
+    name: "lakebook_run_duration_seconds",
+    help: "Run duration from the start of its last attempt to its end, by job and final status",
+    labelNames: ["job", "status"] as const,
+    buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "lakebook_run_queue_depth",
+    help: "Runs in the run queue: waiting for a worker (queued) or held by one (active)",
+    labelNames: ["state"] as const,
+    registers: [registry],
+    async collect() {
+      const depth = queueDepth
+        ? await queueDepth().catch(() => undefined)
+        : { queued: 0, active: activeRuns() };
+      if (!depth) return;
+      this.set({ state: "queued" }, depth.queued);
+      this.set({ state: "active" }, depth.active);
+    },
+  });
   new Gauge({
     name: "lakebook_lake_bytes",
     help: "Bytes stored in each lake zone",
@@ -75,6 +102,7 @@ export function createMetrics(config: Config, activeRuns: () => number = () => 0
     runs,
     activeRuns: active,
     buildDuration,
+    runDuration,
     middleware() {
       return function httpMetrics(req: Request, res: Response, next: NextFunction): void {
         track(req, res);

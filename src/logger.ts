@@ -3,6 +3,7 @@
  * password or token can never reach a log file even when a caller logs a whole object.
  */
 import { pino, type Logger } from "pino";
+import { activeTraceIds } from "./telemetry/index.ts";
 
 export type { Logger };
 
@@ -33,6 +34,8 @@ export function createLogger(
     name: options.name ?? "lakebook",
     level: options.level ?? process.env.LAKEBOOK_LOG_LEVEL ?? "info",
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    // trace_id and span_id of the active span (OpenTelemetry), to find a log line's trace.
+    mixin: () => activeTraceIds() ?? {},
   };
   const onTerminal = (destination as { isTTY?: boolean }).isTTY === true;
   return onTerminal ? pino(settings, readableLines(destination)) : pino(settings, destination as never);

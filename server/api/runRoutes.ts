@@ -48,6 +48,16 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: "get",
+    path: "/workers",
+    tag: "runs",
+    summary: "Workers heard from in the last hour (id, runs in hand, concurrency, heartbeat), newest first",
+    capability: "readOps",
+    async handler(ctx) {
+      return { workers: await needStore(ctx).listWorkers() };
+    },
+  },
+  {
+    method: "get",
     path: "/runs/:id",
     tag: "runs",
     summary: "One run",

@@ -5,7 +5,7 @@
  * resources; the script is allowed by its hash.
  */
 import type { Response } from "express";
-import type { Run, User, Session } from "../../src/store/index.ts";
+import type { Run, User, Session, WorkerRecord } from "../../src/store/index.ts";
 import { escapeHtml, sendPage } from "./html.ts";
 
 const SCRIPT = `
@@ -22,7 +22,7 @@ function render(run) {
   document.querySelector("#runs-panel").hidden = false;
   row.replaceChildren(
     cell(run.id), cell(run.job), cell(run.status, "status-" + run.status),
-    cell(run.attempt + "/" + run.maxAttempts),
+    cell(run.attempt + "/" + run.maxAttempts), cell(run.workerId ?? ""),
     cell(run.progress == null ? "" : Math.round(run.progress * 100) + "%"),
     cell(run.startedAt ? new Date(run.startedAt).toISOString().slice(0, 19).replace("T", " ") : ""),
     cell(run.error ?? ""));
@@ -59,13 +59,40 @@ export function sendRunsPage(
     user?: User;
     session?: Session;
     canOperate: boolean;
+    /** Workers heard from lately (PostgreSQL queue); none in the embedded mode. */
+    workers?: readonly WorkerRecord[];
+    /** A worker silent for longer than this is presumed dead (its runs go to other workers). */
+    silentAfterMs?: number;
+    now?: Date;
   },
 ): void {
+  const now = options.now ?? new Date();
+  const silentAfterMs = options.silentAfterMs ?? 30_000;
+  const workerRows = (options.workers ?? [])
+    .map((worker) => {
+      const ageMs = now.getTime() - worker.heartbeatAt.getTime();
+      const state = worker.stoppedAt ? "stopped" : ageMs > silentAfterMs ? "silent" : "alive";
+      return (
+        `<tr class="worker-${state}"><td>${escapeHtml(worker.id)}</td><td>${state}</td>` +
+        `<td>${worker.active}/${worker.concurrency}</td>` +
+        `<td>${worker.heartbeatAt.toISOString().slice(0, 19).replace("T", " ")} (${Math.max(0, Math.round(ageMs / 1000))} s ago)</td>` +
+        `<td>${worker.startedAt.toISOString().slice(0, 19).replace("T", " ")}</td></tr>`
+      );
+    })
+    .join("\n");
+  const workersSection = options.workers
+    ? `<h2>Workers</h2>
+<table id="workers"><thead><tr><th>Worker</th><th>State</th><th>Runs</th><th>Heartbeat</th><th>Started</th></tr></thead>
+<tbody>
+${workerRows || '<tr><td colspan="5">no worker has heartbeated in the last hour: start one with <code>lakebook worker</code></td></tr>'}
+</tbody></table>`
+    : "";
   const rows = options.runs
     .map(
       (run) =>
         `<tr id="run-${escapeHtml(run.id)}" data-id="${escapeHtml(run.id)}"><td>${escapeHtml(run.id)}</td><td>${escapeHtml(run.job)}</td>` +
         `<td class="status-${escapeHtml(run.status)}">${escapeHtml(run.status)}</td><td>${run.attempt}/${run.maxAttempts}</td>` +
+        `<td>${escapeHtml(run.workerId ?? "")}</td>` +
         `<td>${run.progress === null ? "" : `${Math.round(run.progress * 100)}%`}</td>` +
         `<td>${run.startedAt ? run.startedAt.toISOString().slice(0, 19).replace("T", " ") : ""}</td><td>${escapeHtml(run.error ?? "")}</td></tr>`,
     )
@@ -95,10 +122,11 @@ ${
     : ""
 }
 <div id="runs-panel"${options.runs.length === 0 ? " hidden" : ""}>
-<div class="scroll"><table id="runs"><thead><tr><th>Run</th><th>Job</th><th>Status</th><th>Attempt</th><th>Progress</th><th>Started</th><th>Error</th></tr></thead>
+<div class="scroll"><table id="runs"><thead><tr><th>Run</th><th>Job</th><th>Status</th><th>Attempt</th><th>Worker</th><th>Progress</th><th>Started</th><th>Error</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>
+${workersSection}
 <h2 id="log-title">Log</h2><p class="muted">Select a run to see its log.</p><pre id="logs"></pre></div></main>`,
     bodyData: { csrf: options.session?.csrfToken ?? "" },
   });

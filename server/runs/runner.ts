@@ -12,28 +12,38 @@
  * - A run that ends failed or timed out is POSTed to its alert webhook (JSON, 5 s timeout).
  * - While a run is unfinished here its lease is renewed (`leaseMs`); a run whose process died is
  *   marked failed ("abandoned") once the lease expires, by whichever process lists runs next.
+ *   A run waiting in a queue that is not local (created here, or handed back by a stopping
+ *   worker) has no process yet: its lease is `QUEUED_LEASE_MS`, and the worker that claims it
+ *   gets a fresh lease, renewed while it runs the run; a worker that dies loses its runs to
+ *   another worker (the queue's heartbeat) before the lease ends.
  * - `events` carry the runs executing here as they change; after `watch()`, also the runs
  *   executing in other processes on the same store (see runFeed.ts).
  * - `drain()` refuses new runs and waits for the active ones (graceful shutdown).
+ * - With a queue that is not local (PostgreSQL), `trigger` only records and enqueues the run; a
+ *   `lakebook worker` takes it and calls `runQueued`, which claims the run for that worker (every
+ *   later write is fenced on the claim) and resumes it at the attempt it had reached. A worker
+ *   that drains with `handBack` returns unfinished runs to the queue instead of cancelling them.
  */
 import { EventEmitter } from "node:events";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
-import { keepLeased, type Run, type RunLogLine, type RunPatch, type Store } from "../../src/store/index.ts";
+import { createInProcessQueue, type RunQueue } from "../../src/queue/index.ts";
+import {
+  DEFAULT_LEASE_MS,
+  keepLeased,
+  type Run,
+  type RunLogLine,
+  type RunPatch,
+  type Store,
+} from "../../src/store/index.ts";
+import { extractTrace, injectTrace, withSpan } from "../../src/telemetry/index.ts";
+import type { Job, JobContext } from "../../src/jobs/index.ts";
 import { createRunFeed } from "./runFeed.ts";
+
+export type { Job, JobContext };
 
 /** Live run events: a run record whenever it changes, each log line, and the end of streaming. */
 export type RunEvents = EventEmitter<{ run: [Run]; log: [RunLogLine]; close: [] }>;
-
-export interface JobContext {
-  readonly run: Run;
-  readonly signal: AbortSignal;
-  log(level: "debug" | "info" | "warn" | "error", message: string): void;
-  /** Reports progress from 0 to 1. */
-  progress(fraction: number): void;
-}
-
-export type Job = (context: JobContext) => Promise<void>;
 
 export interface RunnerOptions {
   readonly store: Store;
@@ -50,6 +60,10 @@ export interface RunnerOptions {
   readonly leaseMs?: number;
   /** Called after a run settled failed or timed out (metrics); the webhook is sent separately. */
   readonly onSettled?: (run: Run) => void;
+  /** Where triggered runs go (default: in-process, executed here). */
+  readonly queue?: RunQueue;
+  /** Called with the trace context to carry in each queued run (see src/telemetry). */
+  readonly traceContext?: () => Record<string, string> | undefined;
 }
 
 export interface TriggerOptions {
@@ -76,7 +90,17 @@ export interface Runner {
   /** Resolves when `id` settles (tests, CLI). */
   settled(id: string): Promise<Run | undefined>;
   activeCount(): number;
-  drain(timeoutMs: number): Promise<void>;
+  /**
+   * Executes a queued run in this process for `workerId` (a `lakebook worker`); resolves with the
+   * run once it finished or was handed back. Nothing happens for a run that already finished.
+   */
+  runQueued(
+    runId: string,
+    workerId: string,
+    trace?: Readonly<Record<string, string>>,
+  ): Promise<Run | undefined>;
+  /** `handBack`: runs still active after `timeoutMs` go back to the queue instead of being cancelled. */
+  drain(timeoutMs: number, options?: { handBack?: boolean }): Promise<void>;
 }
 
 interface Active {
@@ -86,8 +110,13 @@ interface Active {
 
 export function createRunner(options: RunnerOptions): Runner {
   const { store, jobs, logger } = options;
+  const queue = options.queue ?? createInProcessQueue({ logger });
   const backoffMs = options.backoffMs ?? 5000;
   const pollMs = options.pollMs ?? 1000;
+  // A queued run waits for a worker, not for this process: it is not abandoned while it waits.
+  const queuedLeaseMs = queue.local
+    ? options.leaseMs
+    : Math.max(options.leaseMs ?? DEFAULT_LEASE_MS, QUEUED_LEASE_MS);
   const events: RunEvents = new EventEmitter();
   events.setMaxListeners(0);
   const active = new Map<string, Active>();
@@ -96,13 +125,19 @@ export function createRunner(options: RunnerOptions): Runner {
   const feed = createRunFeed({ store, events, isLocal: (id) => startedHere.has(id), logger, pollMs });
   let draining = false;
 
-  const update = async (id: string, patch: RunPatch): Promise<Run | undefined> => {
-    const run = await store.updateRun(id, patch);
+  const updateAny = async (id: string, patch: RunPatch, owner?: string): Promise<Run | undefined> => {
+    const run = owner ? await store.updateOwnedRun(id, owner, patch) : await store.updateRun(id, patch);
     if (run) events.emit("run", run);
     return run;
   };
 
-  const execute = async (initial: Run, controller: AbortController): Promise<void> => {
+  const execute = async (initial: Run, controller: AbortController, owner?: string): Promise<void> => {
+    const update = async (id: string, patch: RunPatch): Promise<Run | undefined> => {
+      const run = await updateAny(id, patch, owner);
+      // Another worker took the run over (this one was presumed dead): stop, and write nothing more.
+      if (!run && owner) controller.abort(new LostError(`run ${id} was taken over by another worker`));
+      return run;
+    };
     const job = jobs[initial.job];
     let logChain: Promise<unknown> = Promise.resolve();
     const log = (level: string, message: string): void => {
@@ -123,7 +158,8 @@ export function createRunner(options: RunnerOptions): Runner {
       logger.warn({ err: error, runId: initial.id }, "run lease not renewed"),
     );
     try {
-      for (let attempt = 1; attempt <= initial.maxAttempts; attempt++) {
+      // A run resumed by another worker repeats the attempt its first worker did not finish.
+      for (let attempt = Math.max(1, initial.attempt); attempt <= initial.maxAttempts; attempt++) {
         if (controller.signal.aborted) break;
         run =
           (await update(run.id, { status: "running", attempt, startedAt: new Date(), error: null })) ?? run;
@@ -145,7 +181,9 @@ export function createRunner(options: RunnerOptions): Runner {
               void update(run.id, { progress: Math.max(0, Math.min(1, fraction)) });
             },
           };
-          await Promise.race([job(context), rejectOnAbort(attemptController.signal)]);
+          await withSpan(`attempt ${attempt}`, { "lakebook.run.attempt": attempt }, () =>
+            Promise.race([job(context), rejectOnAbort(attemptController.signal)]),
+          );
           await logChain;
           run = (await update(run.id, { status: "succeeded", progress: 1, finishedAt: new Date() })) ?? run;
           return;
@@ -153,7 +191,8 @@ export function createRunner(options: RunnerOptions): Runner {
           const reason = attemptController.signal.aborted ? attemptController.signal.reason : error;
           const message = reason instanceof Error ? reason.message : String(reason);
           log("error", message);
-          if (reason instanceof CancelError) break;
+          if (reason instanceof CancelError || reason instanceof HandBackError || reason instanceof LostError)
+            break;
           const timedOut = reason instanceof TimeoutError;
           await logChain;
           run = (await update(run.id, { status: timedOut ? "timed_out" : "failed", error: message })) ?? run;
@@ -168,6 +207,16 @@ export function createRunner(options: RunnerOptions): Runner {
         }
       }
       await logChain;
+      if (controller.signal.reason instanceof LostError) return;
+      if (controller.signal.reason instanceof HandBackError) {
+        log("warn", controller.signal.reason.message);
+        await logChain;
+        run = (await update(run.id, { status: "queued", error: null })) ?? run;
+        await store
+          .renewLease("run", run.id, queuedLeaseMs ?? DEFAULT_LEASE_MS)
+          .catch((error: unknown) => logger.warn({ err: error, runId: run.id }, "run lease not renewed"));
+        return;
+      }
       if (controller.signal.aborted) {
         const reason = controller.signal.reason as Error | undefined;
         run =
@@ -188,15 +237,42 @@ export function createRunner(options: RunnerOptions): Runner {
     }
   };
 
-  const start = (run: Run): void => {
+  const start = (run: Run, owner?: string, trace?: Readonly<Record<string, string>>): Promise<void> => {
     startedHere.add(run.id);
     if (startedHere.size > 1000) startedHere.delete(startedHere.values().next().value!);
     const controller = new AbortController();
-    const done = execute(run, controller)
+    const attributes = {
+      "lakebook.run.id": run.id,
+      "lakebook.job": run.job,
+      "lakebook.worker.id": owner ?? "",
+    };
+    const done = withSpan(
+      `run ${run.job}`,
+      attributes,
+      () => {
+        // Inside the run's span: the line carries its trace id.
+        logger.info({ runId: run.id, job: run.job, workerId: owner }, "run started");
+        return execute(run, controller, owner);
+      },
+      {
+        ...(trace && { parent: extractTrace(trace) }),
+      },
+    )
       .catch((error: unknown) => logger.error({ err: error, runId: run.id }, "run failed to record"))
       .finally(() => active.delete(run.id));
     active.set(run.id, { controller, done });
+    return done;
   };
+  let handingBack = false;
+  if (queue.local) {
+    void queue.work(
+      async (message) => {
+        const run = message.run ?? (await store.maybeRun(message.runId));
+        if (run) await start(run);
+      },
+      { concurrency: Number.POSITIVE_INFINITY },
+    );
+  }
 
   return {
     events,
@@ -216,11 +292,18 @@ export function createRunner(options: RunnerOptions): Runner {
         maxAttempts: 1 + Math.max(0, trigger.retries ?? 0),
         timeoutMs: trigger.timeoutMs ?? 30 * 60_000,
         alertUrl: trigger.alertUrl ?? null,
-        ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+        ...(queuedLeaseMs !== undefined && { leaseMs: queuedLeaseMs }),
       });
       if (!run) return undefined;
       events.emit("run", run);
-      start(run);
+      const trace = (options.traceContext ?? injectTrace)();
+      await queue.enqueue({
+        runId: run.id,
+        job: run.job,
+        maxDurationMs: run.maxAttempts * run.timeoutMs + backoffMs * 2 ** run.maxAttempts,
+        ...(trace && { trace }),
+        ...(queue.local && { run }),
+      });
       return run;
     },
     async cancel(id, by) {
@@ -233,23 +316,61 @@ export function createRunner(options: RunnerOptions): Runner {
       const run = await store.maybeRun(id);
       if (!run || run.finishedAt !== null) return run;
       if (run.status === "queued")
-        return update(id, { status: "cancelled", finishedAt: new Date(), cancelRequested: true });
-      return update(id, { cancelRequested: true });
+        return updateAny(id, { status: "cancelled", finishedAt: new Date(), cancelRequested: true });
+      return updateAny(id, { cancelRequested: true });
     },
     async settled(id) {
       await active.get(id)?.done;
-      return store.maybeRun(id);
+      // A run executing on a worker: follow it in the store.
+      for (;;) {
+        const run = await store.maybeRun(id);
+        if (!run || run.finishedAt !== null || queue.local || draining) return run;
+        await sleep(pollMs, new AbortController().signal);
+      }
+    },
+    async runQueued(runId, workerId, trace) {
+      if (draining)
+        throw new HandBackError(`worker ${workerId} is stopping: run ${runId} goes back to the queue`);
+      const claimed = await store.claimRun(runId, workerId);
+      if (!claimed) return store.maybeRun(runId);
+      events.emit("run", claimed);
+      if (claimed.cancelRequested) {
+        return updateAny(
+          runId,
+          { status: "cancelled", error: "cancelled", finishedAt: new Date() },
+          workerId,
+        );
+      }
+      if (claimed.attempt > 0) {
+        await store.appendRunLog(
+          runId,
+          "warn",
+          `resumed by worker ${workerId} at attempt ${claimed.attempt}`,
+        );
+      }
+      await start(claimed, workerId, trace);
+      const run = await store.maybeRun(runId);
+      if (handingBack && run && run.finishedAt === null && run.workerId === workerId) {
+        // The queue delivers it again, to a worker that is not stopping.
+        throw new HandBackError(`run ${runId} handed back by worker ${workerId}`);
+      }
+      return run;
     },
     activeCount: () => active.size,
-    async drain(timeoutMs) {
+    async drain(timeoutMs, drainOptions = {}) {
       draining = true;
       // Live streams end now; the runs themselves may take a while.
       events.emit("close");
       const feedClosed = feed.close();
       const all = Promise.all([...active.values()].map((a) => a.done));
       const timer = setTimeout(() => {
+        handingBack = drainOptions.handBack === true;
         for (const a of active.values())
-          a.controller.abort(new CancelError("cancelled: the server shut down"));
+          a.controller.abort(
+            handingBack
+              ? new HandBackError("handed back to the queue: the worker is stopping")
+              : new CancelError("cancelled: the server shut down"),
+          );
       }, timeoutMs);
       await all;
       clearTimeout(timer);
@@ -258,7 +379,14 @@ export function createRunner(options: RunnerOptions): Runner {
   };
 }
 
+/** The lease of a run waiting in a queue that is not local, for a worker to take it (a day). */
+export const QUEUED_LEASE_MS = 24 * 60 * 60_000;
+
 class CancelError extends Error {}
+/** The worker stops before the run finished: the run goes back to the queue, unfinished. */
+export class HandBackError extends Error {}
+/** Another worker claimed the run (this one missed its heartbeats): it stops without writing. */
+class LostError extends Error {}
 class TimeoutError extends Error {}
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

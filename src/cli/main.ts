@@ -34,6 +34,8 @@ Commands:
                        turns access control on ('user --help')
   secret set|remove <name>
                        store a source's password, TOTP seed or token, encrypted (LAKEBOOK_SECRET_KEY)
+  worker [--concurrency N]
+                       take runs from the PostgreSQL job queue (DATABASE_URL) and execute them
   publish list|rollback|access
                        published builds, rollback to the previous one, access rules by path
 
@@ -78,6 +80,7 @@ const OWN_OPTIONS = new Set([
   "ls",
   "dag",
   "new",
+  "worker",
 ]);
 
 type Command = (options: CommandOptions) => Promise<void>;
@@ -99,6 +102,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import("./commands/user.ts")).user,
   publish: async () => (await import("./commands/publish.ts")).publish,
   secret: async () => (await import("./commands/secret.ts")).secret,
+  worker: async () => (await import("./commands/worker.ts")).worker,
 };
 
 export async function main(argv: string[]): Promise<number> {

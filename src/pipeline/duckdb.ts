@@ -10,6 +10,12 @@
  */
 import { resolve } from "node:path";
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import { withSpan } from "../telemetry/index.ts";
+
+/** Span attributes of a query (its text, cut short: parameters are never included). */
+function statement(sql: string): Record<string, string> {
+  return { "db.system.name": "duckdb", "db.query.text": sql.slice(0, 1000) };
+}
 
 export type SqlParams = Record<string, DuckDBValue> | DuckDBValue[];
 
@@ -54,10 +60,12 @@ export async function withDb<T>(work: (db: Db) => Promise<T>, options: DbOptions
   const db: Db = {
     connection,
     async run(sql, params) {
-      await connection.run(sql, params);
+      await withSpan("duckdb query", statement(sql), () => connection.run(sql, params));
     },
     async all(sql, params) {
-      const reader = await connection.runAndReadAll(sql, params);
+      const reader = await withSpan("duckdb query", statement(sql), () =>
+        connection.runAndReadAll(sql, params),
+      );
       return reader.getRowObjectsJson() as Record<string, unknown>[];
     },
     async columns(sql) {

@@ -6,6 +6,7 @@
 import { type Logger, silentLogger } from "../logger.ts";
 import { type HostLimiter, createHostLimiter } from "./rateLimit.ts";
 import { DEFAULT_RETRY, type RetryPolicy, TransientError, parseRetryAfter, withRetry } from "./retry.ts";
+import { withSpan } from "../telemetry/index.ts";
 
 export const USER_AGENT = "Lakebook/0.1 (data loader)";
 
@@ -34,10 +35,21 @@ function defaultLimiter(): HostLimiter {
   return (sharedLimiter ??= createHostLimiter());
 }
 
-export async function httpGet(
+export function httpGet(
   url: string,
   headers: Record<string, string>,
   options: HttpOptions = {},
+): Promise<HttpResponse> {
+  // The URL's origin and path only: a query string may carry a token.
+  return withSpan("source fetch", { "url.full": url.split("?")[0] ?? "" }, () =>
+    fetchWithRetries(url, headers, options),
+  );
+}
+
+async function fetchWithRetries(
+  url: string,
+  headers: Record<string, string>,
+  options: HttpOptions,
 ): Promise<HttpResponse> {
   const limiter = options.limiter ?? defaultLimiter();
   const timeoutMs = options.timeoutMs ?? 30_000;

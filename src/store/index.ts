@@ -21,6 +21,8 @@ export type {
   Store,
   User,
   UserPatch,
+  WorkerBeat,
+  WorkerRecord,
 } from "./store.ts";
 export { ABANDONED_ERROR, DEFAULT_LEASE_MS, FINISHED_RUN_STATUSES, ROLES, isGroupName } from "./store.ts";
 export { createStore, EMBEDDED_STORE_DIR, openStore, type StoreOptions } from "./openStore.ts";

@@ -115,6 +115,24 @@ UPDATE runs SET lease_until = now() + interval '10 minutes' WHERE finished_at IS
 UPDATE builds SET lease_until = now() + interval '10 minutes' WHERE status = 'running';
 `,
   },
+  {
+    version: 4,
+    name: "workers: which worker runs a run, and each worker's heartbeat",
+    sql: `
+ALTER TABLE runs ADD COLUMN worker_id TEXT;
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  concurrency INTEGER NOT NULL,
+  active INTEGER NOT NULL DEFAULT 0,
+  started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  stopped_at TIMESTAMPTZ
+);
+CREATE INDEX workers_heartbeat_at ON workers (heartbeat_at DESC);
+`,
+  },
 ];
 
 /** A fixed key for `pg_advisory_xact_lock`: "lake" in ASCII. */

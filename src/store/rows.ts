@@ -9,6 +9,7 @@ import type {
   Schedule,
   Session,
   User,
+  WorkerRecord,
 } from "./store.ts";
 
 export type Row = Record<string, unknown>;
@@ -106,7 +107,21 @@ export function toRun(row: Row): Run {
     createdAt: date(row.created_at),
     startedAt: maybeDate(row.started_at),
     finishedAt: maybeDate(row.finished_at),
+    workerId: maybeString(row.worker_id),
     leaseUntil: maybeDate(row.lease_until),
+  };
+}
+
+export function toWorker(row: Row): WorkerRecord {
+  return {
+    id: String(row.id),
+    host: String(row.host),
+    pid: Number(row.pid),
+    concurrency: Number(row.concurrency),
+    active: Number(row.active),
+    startedAt: date(row.started_at),
+    heartbeatAt: date(row.heartbeat_at),
+    stoppedAt: maybeDate(row.stopped_at),
   };
 }
 

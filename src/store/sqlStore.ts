@@ -15,9 +15,17 @@ import {
   toSchedule,
   toSession,
   toUser,
+  toWorker,
   type Row,
 } from "./rows.ts";
-import { ABANDONED_ERROR, DEFAULT_LEASE_MS, type AccessRule, type Store } from "./store.ts";
+import {
+  ABANDONED_ERROR,
+  DEFAULT_LEASE_MS,
+  type AccessRule,
+  type Run,
+  type RunPatch,
+  type Store,
+} from "./store.ts";
 
 const MAX_LIST = 1000;
 
@@ -26,6 +34,40 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
     (await client.query<Row>(sql, params))[0];
   const limitOf = (limit: number | undefined, fallback = 100): number =>
     Math.max(1, Math.min(MAX_LIST, Math.trunc(limit ?? fallback)));
+
+  const updateRunWhere = async (
+    id: string,
+    workerId: string | null,
+    patch: RunPatch,
+  ): Promise<Run | undefined> => {
+    const sets: string[] = [];
+    const params: unknown[] = [id, workerId];
+    const columns: Record<string, string> = {
+      status: "status",
+      attempt: "attempt",
+      progress: "progress",
+      error: "error",
+      startedAt: "started_at",
+      finishedAt: "finished_at",
+      cancelRequested: "cancel_requested",
+    };
+    for (const [key, column] of Object.entries(columns)) {
+      const value = (patch as Record<string, unknown>)[key];
+      if (value === undefined) continue;
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    }
+    const owned = "($2::text IS NULL OR worker_id = $2)";
+    if (sets.length === 0) {
+      const row = await one(`SELECT * FROM runs WHERE id = $1 AND ${owned}`, params);
+      return row && toRun(row);
+    }
+    const row = await one(
+      announced(`UPDATE runs SET ${sets.join(", ")} WHERE id = $1 AND ${owned} RETURNING *`, "run"),
+      params,
+    );
+    return row && toRun(row);
+  };
 
   return {
     kind,
@@ -256,28 +298,20 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
       );
       return { runs: runs.map(toRun), builds: builds.map(toBuild) };
     },
-    async updateRun(id, patch) {
-      const sets: string[] = [];
-      const params: unknown[] = [id];
-      const columns: Record<string, string> = {
-        status: "status",
-        attempt: "attempt",
-        progress: "progress",
-        error: "error",
-        startedAt: "started_at",
-        finishedAt: "finished_at",
-        cancelRequested: "cancel_requested",
-      };
-      for (const [key, column] of Object.entries(columns)) {
-        const value = (patch as Record<string, unknown>)[key];
-        if (value === undefined) continue;
-        params.push(value);
-        sets.push(`${column} = $${params.length}`);
-      }
-      if (sets.length === 0) return this.maybeRun(id);
+    updateRun(id, patch) {
+      return updateRunWhere(id, null, patch);
+    },
+    updateOwnedRun(id, workerId, patch) {
+      return updateRunWhere(id, workerId, patch);
+    },
+    async claimRun(id, workerId) {
       const row = await one(
-        announced(`UPDATE runs SET ${sets.join(", ")} WHERE id = $1 RETURNING *`, "run"),
-        params,
+        announced(
+          `UPDATE runs SET worker_id = $2, lease_until = now() + ($3 || ' milliseconds')::interval
+           WHERE id = $1 AND finished_at IS NULL RETURNING *`,
+          "run",
+        ),
+        [id, workerId, String(DEFAULT_LEASE_MS)],
       );
       return row && toRun(row);
     },
@@ -323,6 +357,24 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
         },
         onState: (state, error) => watcher.onState?.(state, error),
       });
+    },
+
+    async heartbeatWorker(beat) {
+      await client.query(
+        `INSERT INTO workers (id, host, pid, concurrency, active) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET active = EXCLUDED.active, heartbeat_at = now(), stopped_at = NULL`,
+        [beat.id, beat.host, beat.pid, beat.concurrency, beat.active],
+      );
+    },
+    async stopWorker(id) {
+      await client.query("UPDATE workers SET stopped_at = now(), active = 0 WHERE id = $1", [id]);
+    },
+    async listWorkers(options = {}) {
+      const rows = await client.query<Row>(
+        "SELECT * FROM workers WHERE heartbeat_at >= $1 ORDER BY heartbeat_at DESC, id LIMIT 200",
+        [options.since ?? new Date(Date.now() - 3600_000)],
+      );
+      return rows.map(toWorker);
     },
 
     async addSchedule(schedule) {

@@ -133,6 +133,8 @@ export interface Run {
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly finishedAt: Date | null;
+  /** The `lakebook worker` that ran (or runs) it; null: the server that created it, or not yet. */
+  readonly workerId: string | null;
   /** Until when the process running it is known alive (see `Store.renewLease`). */
   readonly leaseUntil: Date | null;
 }
@@ -178,6 +180,23 @@ export interface RunWatcher {
    */
   onState?(state: "up" | "down", error?: Error): void;
 }
+
+/** A `lakebook worker` process as its last heartbeat recorded it. */
+export interface WorkerRecord {
+  /** `<host>:<pid>:<random>`, unique per process start. */
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly concurrency: number;
+  /** Runs in hand at the last heartbeat. */
+  readonly active: number;
+  readonly startedAt: Date;
+  readonly heartbeatAt: Date;
+  /** Set by a clean stop; a killed worker just stops heartbeating. */
+  readonly stoppedAt: Date | null;
+}
+
+export type WorkerBeat = Pick<WorkerRecord, "id" | "host" | "pid" | "concurrency" | "active">;
 
 export interface Schedule {
   readonly id: string;
@@ -268,6 +287,13 @@ export interface Store {
   updateRun(id: string, patch: RunPatch): Promise<Run | undefined>;
   maybeRun(id: string): Promise<Run | undefined>;
   listRuns(options?: ListOptions & { status?: RunStatus; job?: string }): Promise<Run[]>;
+  /**
+   * Makes `workerId` the run's owner unless the run has finished (then undefined): a worker takes a
+   * run it was handed by the queue, or takes over one whose worker stopped heartbeating.
+   */
+  claimRun(id: string, workerId: string): Promise<Run | undefined>;
+  /** `updateRun` only while `workerId` still owns the run (undefined otherwise): a fenced write. */
+  updateOwnedRun(id: string, workerId: string, patch: RunPatch): Promise<Run | undefined>;
   appendRunLog(runId: string, level: string, message: string, at?: Date): Promise<RunLogLine>;
   listRunLogs(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunLogLine[]>;
   /**
@@ -276,6 +302,12 @@ export interface Store {
    * telling the watcher `down`; it keeps trying).
    */
   watchRuns(watcher: RunWatcher): Promise<() => Promise<void>>;
+
+  /** Records a worker's heartbeat (creating its row on the first one). */
+  heartbeatWorker(beat: WorkerBeat): Promise<void>;
+  stopWorker(id: string): Promise<void>;
+  /** Workers heard from since `since` (default: the last hour), newest heartbeat first. */
+  listWorkers(options?: { since?: Date }): Promise<WorkerRecord[]>;
 
   addSchedule(schedule: NewSchedule): Promise<Schedule>;
   maybeSchedule(id: string): Promise<Schedule | undefined>;

@@ -20,6 +20,8 @@ export interface TcpProxy {
   readonly mode: ProxyMode;
   /** Connections accepted so far (each client connection counts once). */
   readonly accepted: number;
+  /** Connections relayed to the target (accepted in `pass` mode): reconnections after a cut. */
+  connections(): number;
   cut(): void;
   blackhole(): void;
   restore(): void;
@@ -29,6 +31,7 @@ export interface TcpProxy {
 export async function createTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: ProxyMode = "pass";
   let accepted = 0;
+  let relayed = 0;
   /** Client sockets and their upstream sockets, to reset on `cut` and on `close`. */
   const open = new Set<Socket>();
   const track = (socket: Socket): void => {
@@ -53,6 +56,7 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
       client.pause();
       return;
     }
+    relayed++;
     const upstream = connect(target.port, target.host);
     track(upstream);
     client.pipe(upstream);
@@ -81,6 +85,7 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
     get accepted() {
       return accepted;
     },
+    connections: () => relayed,
     cut() {
       mode = "cut";
       resetAll();

@@ -252,6 +252,49 @@ export function testStore(name: string, open: () => Promise<{ store: Store; seco
       expect(await store.listRuns({ status: "failed", job: "build" })).toEqual([]);
     });
 
+    it("hands a run to one worker at a time: a fenced update fails once another worker claimed it", async () => {
+      const run = (await store.createRun({ job: "build" }))!;
+      expect(run.workerId).toBeNull();
+      expect((await store.claimRun(run.id, "w-a"))?.workerId).toBe("w-a");
+      expect((await store.updateOwnedRun(run.id, "w-a", { status: "running", attempt: 1 }))?.status).toBe(
+        "running",
+      );
+      // w-a stopped heartbeating: w-b takes over, and w-a's late writes no longer land.
+      expect((await store.claimRun(run.id, "w-b"))?.workerId).toBe("w-b");
+      expect(await store.updateOwnedRun(run.id, "w-a", { status: "succeeded" })).toBeUndefined();
+      expect((await store.maybeRun(run.id))?.status).toBe("running");
+      await store.updateOwnedRun(run.id, "w-b", { status: "succeeded", finishedAt: new Date() });
+      // A finished run is claimed by nobody: a redelivered queue message finds nothing to do.
+      expect(await store.claimRun(run.id, "w-c")).toBeUndefined();
+      expect((await store.maybeRun(run.id))?.workerId).toBe("w-b");
+    });
+
+    it("gives a run a worker claims a fresh lease, so its new worker is not taken for dead", async () => {
+      const run = (await store.createRun({ job: "lease-claimed", leaseMs: 1 }))!;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const claimed = (await store.claimRun(run.id, "w-lease"))!;
+      expect(claimed.workerId).toBe("w-lease");
+      expect(claimed.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+      expect((await store.recoverAbandoned()).runs.map((r) => r.id)).not.toContain(run.id);
+      expect(await store.renewLease("run", run.id, 60_000)).toBe(true);
+      await store.updateOwnedRun(run.id, "w-lease", { status: "succeeded", finishedAt: new Date() });
+    });
+
+    it("records worker heartbeats and a clean stop, newest heartbeat first", async () => {
+      await store.heartbeatWorker({ id: "h1:1:a", host: "h1", pid: 1, concurrency: 2, active: 0 });
+      await store.heartbeatWorker({ id: "h2:2:b", host: "h2", pid: 2, concurrency: 1, active: 1 });
+      await store.heartbeatWorker({ id: "h1:1:a", host: "h1", pid: 1, concurrency: 2, active: 2 });
+      await store.stopWorker("h2:2:b");
+      const workers = await store.listWorkers();
+      const a = workers.find((w) => w.id === "h1:1:a")!;
+      const b = workers.find((w) => w.id === "h2:2:b")!;
+      expect(a).toMatchObject({ host: "h1", pid: 1, concurrency: 2, active: 2, stoppedAt: null });
+      expect(b.stoppedAt).toBeInstanceOf(Date);
+      expect(b.active).toBe(0);
+      expect(a.heartbeatAt.getTime()).toBeGreaterThanOrEqual(b.heartbeatAt.getTime() - 1000);
+      expect(await store.listWorkers({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+    });
+
     it("announces run changes and log lines to watchers in commit order, and nothing that did not happen", async () => {
       const heard: RunChange[] = [];
       const stop = await (second ?? store).watchRuns({ onChange: (change) => heard.push(change) });

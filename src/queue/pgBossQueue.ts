@@ -1,0 +1,105 @@
+/**
+ * The PostgreSQL run queue, on pg-boss (see the README's "Deployment" for why pg-boss). One pg-boss
+ * queue, `lakebook-runs`, in its own schema (`LAKEBOOK_QUEUE_SCHEMA`, default `lakebook_queue`):
+ *
+ * - a message is a run id; the run record in the store says what to do and fences who may write it;
+ * - a worker holding a message heartbeats it every `heartbeatSeconds / 2`; a message not heard from
+ *   for `heartbeatSeconds` (its worker was SIGKILLed, or lost the database for that long) is
+ *   failed by pg-boss's monitor (every `monitorSeconds`) and delivered again, up to `retryLimit`
+ *   times;
+ * - connection errors are reported (`error` events, logged) and pg-boss retries on its pool, so a
+ *   PostgreSQL restart pauses the queue instead of stopping the process.
+ */
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { QueueDepth, QueuedRun, RunHandler, RunQueue } from "./queue.ts";
+
+export const RUNS_QUEUE = "lakebook-runs";
+
+export interface PgBossQueueOptions {
+  readonly url: string;
+  /** The PostgreSQL schema of the queue's tables (created on first start). */
+  readonly schema: string;
+  readonly logger: Logger;
+  /** A held run not heartbeated for this long goes to another worker (>= 10, default 30). */
+  readonly heartbeatSeconds?: number;
+  /** How often expired leases are looked for (default 5). */
+  readonly monitorSeconds?: number;
+  /** Deliveries after the first, when workers die or hand runs back (default 5). */
+  readonly retryLimit?: number;
+  /** Idle poll of a worker when no notification arrives (default 2). */
+  readonly pollingSeconds?: number;
+}
+
+export async function createPgBossQueue(options: PgBossQueueOptions): Promise<RunQueue> {
+  const { PgBoss } = await import("pg-boss");
+  const heartbeatSeconds = options.heartbeatSeconds ?? 30;
+  if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 10) {
+    throw new ConfigError(
+      `LAKEBOOK_QUEUE_HEARTBEAT_SECONDS is ${heartbeatSeconds}: use a whole number of seconds, at least 10`,
+    );
+  }
+  const { logger } = options;
+  const boss = new PgBoss({
+    connectionString: options.url,
+    schema: options.schema,
+    application_name: "lakebook queue",
+    max: 4,
+    useListenNotify: true,
+    monitorIntervalSeconds: options.monitorSeconds ?? 5,
+    superviseIntervalSeconds: options.monitorSeconds ?? 5,
+    persistWarnings: false,
+  });
+  boss.on("error", (error: Error) => logger.warn({ err: error }, "run queue: database error (retrying)"));
+  boss.on("warning", (warning: { message: string }) =>
+    logger.debug({ warning: warning.message }, "run queue warning"),
+  );
+  await boss.start();
+  await boss.createQueue(RUNS_QUEUE, {
+    heartbeatSeconds,
+    retryLimit: options.retryLimit ?? 5,
+    retryDelay: 0,
+    notify: true,
+  } as Parameters<typeof boss.createQueue>[1]);
+  let working = false;
+
+  return {
+    kind: "postgres",
+    local: false,
+    async enqueue(message) {
+      const { run: _run, ...data } = message;
+      // The lease bounds a held message's whole life too: past it pg-boss retries the message,
+      // so it is the run's own limit (every attempt with its backoff) plus a margin.
+      const expireInSeconds = Math.min(86_400, Math.ceil(message.maxDurationMs / 1000) + 60);
+      await boss.send(RUNS_QUEUE, data, { expireInSeconds } as Parameters<typeof boss.send>[2]);
+    },
+    async work(handler: RunHandler, workOptions) {
+      working = true;
+      await boss.work<QueuedRun>(
+        RUNS_QUEUE,
+        {
+          localConcurrency: Math.max(1, workOptions.concurrency),
+          batchSize: 1,
+          pollingIntervalSeconds: options.pollingSeconds ?? 2,
+          notifyPollingIntervalSeconds: Math.max(options.pollingSeconds ?? 2, 5),
+        },
+        async ([job]) => {
+          if (!job) return;
+          await handler(job.data, { retry: job.retryCount });
+        },
+      );
+    },
+    async stopWorking() {
+      if (!working) return;
+      working = false;
+      await boss.offWork(RUNS_QUEUE, { wait: true });
+    },
+    async depth(): Promise<QueueDepth> {
+      const queue = await boss.getQueue(RUNS_QUEUE);
+      return { queued: queue?.queuedCount ?? 0, active: queue?.activeCount ?? 0 };
+    },
+    async close() {
+      await boss.stop({ graceful: true, close: true, timeout: 30_000 });
+    },
+  };
+}
