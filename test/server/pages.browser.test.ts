@@ -72,7 +72,7 @@ describe("login and runs pages in Chromium", () => {
     await page.waitForSelector("#runs tbody tr td.status-succeeded", { timeout: 15_000 });
     const log = await page.textContent("#logs");
     expect(log).toContain("step 3 of 3");
-    expect(await page.textContent("#runs tbody tr td:nth-child(5)")).toBe("100%");
+    expect(await page.textContent("#runs tbody tr td:nth-child(6)")).toBe("100%");
     await Promise.all([
       page.waitForURL(`${server.url}/auth/login`),
       page.click("form[action='/auth/logout'] button"),
