@@ -11,6 +11,7 @@ export default defineConfig({
       "test/faults/**",
       "test/worker/worker.test.ts",
       "test/worker/cluster.test.ts",
+      "test/worker/fanOut.test.ts",
       "**/node_modules/**",
     ],
     testTimeout: 60_000,
