@@ -87,9 +87,11 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
     },
     async work(handler: RunHandler, workOptions) {
       working = true;
+      // A slot that took the last ready message is woken by no NOTIFY and no backlog: the poll is
+      // what bounds its wait for the next one (a step enqueued by the run it just finished).
       const polling = {
         pollingIntervalSeconds: options.pollingSeconds ?? 2,
-        notifyPollingIntervalSeconds: Math.max(options.pollingSeconds ?? 2, 5),
+        notifyPollingIntervalSeconds: options.pollingSeconds ?? 2,
       };
       await boss.work<QueuedRun>(
         RUNS_QUEUE,

@@ -56,6 +56,22 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   await beat();
   const timer = setInterval(() => void beat(), options.heartbeatMs ?? 5000);
   timer.unref();
+  // The Runs page shows how busy a worker is: recorded at once, but with many short runs at most
+  // once a second (the last change of a burst is recorded at the end of its second).
+  let lastBusyBeat = 0;
+  let pendingBeat: NodeJS.Timeout | undefined;
+  const busyChanged = (): void => {
+    if (pendingBeat) return;
+    pendingBeat = setTimeout(
+      () => {
+        pendingBeat = undefined;
+        lastBusyBeat = Date.now();
+        void beat();
+      },
+      Math.max(0, lastBusyBeat + 1000 - Date.now()),
+    );
+    pendingBeat.unref();
+  };
 
   /** After `run` settled (here or before): the parent of a step goes on, maybe settles. */
   const advanceParent = async (run: Run | undefined, executedHere: boolean): Promise<void> => {
@@ -69,7 +85,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       active++;
       metrics?.taken.inc({ retry: String(delivery.retry > 0) });
       metrics?.active.set(active);
-      void beat();
+      busyChanged();
       try {
         logger.info(
           { runId: message.runId, job: message.job, retry: delivery.retry, workerId: id },
@@ -83,7 +99,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       } finally {
         active--;
         metrics?.active.set(active);
-        void beat();
+        // Idle again: said at once (a worker whose runs are all done must not look busy).
+        if (active === 0) void beat();
+        else busyChanged();
       }
     },
     {
@@ -114,6 +132,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         logger.info({ workerId: id, active }, "worker stopping: finishing or handing back its runs");
         await Promise.all([options.drain(timeoutMs), queue.stopWorking()]);
         clearInterval(timer);
+        clearTimeout(pendingBeat);
         await store.stopWorker(id).catch(() => undefined);
         logger.info({ workerId: id }, "worker stopped");
       })();
