@@ -12,6 +12,7 @@ import { relocateFontStylesheet, writeFontStylesheet } from "./fonts.ts";
 import { createLocalNpm } from "./localNpm.ts";
 import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { prepareNpmCache } from "./vendor.ts";
+import { normalizeDynamicPaths } from "./entityPaths.ts";
 import { join } from "node:path";
 
 export interface FrameworkRun {
@@ -43,7 +44,13 @@ export async function runFrameworkBuild(run: FrameworkRun): Promise<void> {
   const { logger } = run;
   const framework = await loadFramework();
   await prepareCache(run.root, run.searchRoots, logger);
-  const frameworkConfig = framework.normalizeConfig({ ...run.spec, root: run.root, output: run.outputDir });
+  // A plain or async function returning an array works as well as Framework's async generator.
+  const frameworkConfig = framework.normalizeConfig({
+    ...run.spec,
+    dynamicPaths: normalizeDynamicPaths(run.spec.dynamicPaths),
+    root: run.root,
+    output: run.outputDir,
+  });
   const output = new LineOutput(logger, run.onProgress);
   // Framework often starts a line on `output` and ends it with `logger.log`.
   const frameworkLogger: FrameworkLogger = {
