@@ -182,7 +182,7 @@ function renderLineage(lineage: Lineage): string {
   }
   for (const landing of lineage.landing) {
     items.push(
-      `<li>landing file <code>${escapeHtml(landing.key.split("/").at(-1)!.slice(0, 16))}…</code> from ${escapeHtml(landing.origin ?? "unknown origin")}${landing.fetchedAt ? `, fetched ${escapeHtml(utc(landing.fetchedAt))} UTC` : ""}</li>`,
+      `<li>landing file <code>${escapeHtml(landing.key.split("/").at(-1)!.slice(0, 16))}…</code> from ${landing.origin ? `<code>${escapeHtml(landing.origin)}</code>` : "unknown origin"}${landing.fetchedAt ? `, fetched ${escapeHtml(utc(landing.fetchedAt))} UTC` : ""}</li>`,
     );
   }
   for (const run of lineage.sourceRuns) items.push(`<li>source run <code>${escapeHtml(run)}</code></li>`);
