@@ -61,7 +61,7 @@ export const EXPECTED: Record<string, Record<string, string>> = {
     htl: "SPAN",
   },
   // Framework's own DuckDB (sql front matter and DuckDBClient) reading Parquet and CSV offline.
-  "/sql": { sql: "3:60", client: "42" },
+  "/sql": { "sql-front-matter": "3:60", duckdbclient: "42" },
   "/items/alpha": { item: "alpha" },
   ...Object.fromEntries(THEMES.map((theme) => [`/themes/${theme}`, { theme }])),
 };
@@ -198,8 +198,8 @@ const db = await DuckDBClient.of({sales: FileAttachment("data/sales.csv")});
 const [total] = await db.query("SELECT sum(amount)::INT AS t FROM sales");
 \`\`\`
 
-<p id="sql">\${Array.from(rows)[0].n}:\${Array.from(rows)[0].s}</p>
-<p id="client">\${total.t}</p>
+<p id="sql-front-matter">\${Array.from(rows)[0].n}:\${Array.from(rows)[0].s}</p>
+<p id="duckdbclient">\${total.t}</p>
 `;
 
 const TS_LOADER = `const rows: [string, number][] = [["north", 10], ["south", 32]];
