@@ -32,6 +32,7 @@ import {
   prepareCache,
   readFrameworkSpec,
   selfHostedStylesheets,
+  withOfflineDuckDB,
   type FrameworkProject,
 } from "../src/site/index.ts";
 
@@ -67,7 +68,7 @@ export async function startPreview(
   }
   // Any form of dynamicPaths (a plain async function too), as in builds (src/site/entityPaths.ts).
   const frameworkConfig = normalizeConfig({
-    ...spec,
+    ...(await withOfflineDuckDB(spec, searchRoots)),
     dynamicPaths: normalizeDynamicPaths(spec.dynamicPaths),
     root: pagesDir,
   });
