@@ -27,10 +27,12 @@ import {
   guardFrameworkDownloads,
   LAKEBOOK_ROOT,
   loadFramework,
+  normalizeDynamicPaths,
   offlineSpec,
   prepareCache,
   readFrameworkSpec,
   selfHostedStylesheets,
+  withOfflineDuckDB,
   type FrameworkProject,
 } from "../src/site/index.ts";
 
@@ -64,7 +66,12 @@ export async function startPreview(
     const own = await readFrameworkSpec(config.root);
     spec = { ...own, globalStylesheets: selfHostedStylesheets(own.globalStylesheets) };
   }
-  const frameworkConfig = normalizeConfig({ ...spec, root: pagesDir });
+  // Any form of dynamicPaths (a plain async function too), as in builds (src/site/entityPaths.ts).
+  const frameworkConfig = normalizeConfig({
+    ...(await withOfflineDuckDB(spec, searchRoots)),
+    dynamicPaths: normalizeDynamicPaths(spec.dynamicPaths),
+    root: pagesDir,
+  });
   await prepareCache(pagesDir, searchRoots, logger);
   // As in builds: npm imports are answered from node_modules, other downloads refused, for as
   // long as the preview runs (the guard passes every other request through).
