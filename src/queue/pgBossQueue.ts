@@ -67,7 +67,8 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Ru
   );
   await boss.start();
   type QueueOptions = Parameters<typeof boss.createQueue>[1];
-  await boss.createQueue(GIVEN_UP_QUEUE, { retryLimit: 10, retryDelay: 5 } as QueueOptions);
+  // Retried for longer than a run's lease (60 s): a run whose worker just died is failed once it lapses.
+  await boss.createQueue(GIVEN_UP_QUEUE, { retryLimit: 20, retryDelay: 10 } as QueueOptions);
   const retryLimit = options.retryLimit ?? 5;
   const runsQueue = { heartbeatSeconds, retryLimit, retryDelay: 0, deadLetter: GIVEN_UP_QUEUE };
   await boss.createQueue(RUNS_QUEUE, { ...runsQueue, notify: true } as QueueOptions);

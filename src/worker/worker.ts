@@ -117,7 +117,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           logger.warn({ runId: message.runId, job: message.job, workerId: id }, "run given up by the queue");
           await store.appendRunLog(failed.id, "error", reason);
         }
-        await advanceParent(failed ?? (await store.maybeRun(message.runId)), failed !== undefined);
+        const run = failed ?? (await store.maybeRun(message.runId));
+        // Its last worker died moments ago and its lease has not run out yet: the queue hands
+        // this message back later (rejecting it), when the run can be failed.
+        if (run && run.finishedAt === null)
+          throw new Error(
+            `run ${run.id} is still leased until ${run.leaseUntil?.toISOString()}: trying later`,
+          );
+        await advanceParent(run, failed !== undefined);
       },
     },
   );
