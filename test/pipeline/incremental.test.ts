@@ -1,0 +1,236 @@
+/**
+ * Incremental models against full rebuilds: after every append (new keys, changed keys, keys
+ * repeated within an append, late rows that must lose, the latest row of a key arriving twice),
+ * the incremental output holds exactly the rows the same model rebuilt in full holds; it reads
+ * only the input files added since its last version, rewrites only the files holding changed
+ * keys, falls back to a full rebuild when its input was rewritten, and compaction keeps the rows.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  type Lake,
+  commitVersion,
+  createLake,
+  landBytes,
+  maybeHead,
+  readManifest,
+  verifyVersion,
+} from "../../src/lake/index.ts";
+import {
+  type CsvIngestSpec,
+  type PromotionStep,
+  compact,
+  ingestCsv,
+  parquetRelation,
+  promote,
+  readSnapshot,
+  withDb,
+} from "../../src/pipeline/index.ts";
+import { useTempDirs } from "../helpers/tempDir.ts";
+
+const tempDir = useTempDirs();
+
+const SPEC: CsvIngestSpec = {
+  dataset: "events",
+  columns: [
+    { name: "id", type: "BIGINT" },
+    { name: "region", type: "VARCHAR", nullable: true },
+    { name: "rev", type: "BIGINT" },
+    { name: "amount", type: "DECIMAL(18,2)" },
+  ],
+};
+
+function step(dataset: string, incremental: boolean): PromotionStep {
+  return {
+    inputs: { events: { zone: "raw", dataset: "events" } },
+    output: { zone: "curated", dataset },
+    sql: "SELECT id, region, rev, amount * 2 AS amount2 FROM events WHERE amount >= 0",
+    key: ["id"],
+    latestBy: ["rev"],
+    orderBy: ["id"],
+    // Small files, so a merge has files to keep and files to rewrite.
+    fileRows: 40,
+    incremental,
+  };
+}
+
+type Row = [id: number, region: string | null, rev: number, amount: string];
+
+function csv(rows: Row[]): string {
+  return "id,region,rev,amount\n" + rows.map((r) => r.map((v) => v ?? "").join(",")).join("\n") + "\n";
+}
+
+let day = 0;
+async function append(lake: Lake, rows: Row[]): Promise<void> {
+  day++;
+  const landing = await landBytes(lake.storage, {
+    source: "feed",
+    origin: "test",
+    data: Buffer.from(csv(rows)),
+    extension: "csv",
+    contentType: "text/csv",
+    now: new Date(Date.UTC(2026, 0, day)),
+  });
+  await ingestCsv(lake, landing.record, SPEC);
+}
+
+async function sortedRows(lake: Lake, dataset: string) {
+  const snapshot = await readSnapshot(lake, "curated", dataset);
+  return snapshot.rows.sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const region = (id: number) => (id % 7 === 0 ? null : `r${id % 3}`);
+
+/** The appends: every kind of change a merge must get right. */
+const APPENDS: Row[][] = [
+  range(0, 200).map((id) => [id, region(id), 1, `${id}.50`]),
+  // New keys 200..239; changed keys 190..199 (rev 2); key 195 twice in the same append (rev 3 wins).
+  [...range(190, 240).map((id): Row => [id, region(id), 2, `${id + 1000}.00`]), [195, "moved", 3, "7.00"]],
+  // Late rows of keys 0..4 (rev 0 < 1): they lose. Key 100 changes region; key 101 is filtered out.
+  [
+    ...range(0, 5).map((id): Row => [id, "late", 0, "1.00"]),
+    [100, "new-region", 5, "5.00"],
+    [101, "x", 9, "-1"],
+  ],
+  // A change of one early key only, and a key whose latest row arrives again unchanged.
+  [
+    [3, "r0", 7, "3.30"],
+    [195, "moved", 3, "7.00"],
+  ],
+];
+
+describe("incremental models", () => {
+  it("hold the rows a full rebuild gives after every append, rewriting only files with changed keys", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    for (const [i, rows] of APPENDS.entries()) {
+      await append(lake, rows);
+      const full = await promote(lake, step("full", false));
+      const incremental = await promote(lake, step("inc", true));
+      expect(full.created && incremental.created).toBe(true);
+      expect(await sortedRows(lake, "inc")).toEqual(await sortedRows(lake, "full"));
+      expect(incremental.manifest.rowCount).toBe(full.manifest.rowCount);
+      expect(await verifyVersion(lake.storage, incremental.manifest)).toEqual([]);
+      const write = incremental.write!;
+      if (i === 0) {
+        expect(write).toMatchObject({ mode: "full", reason: "the output has no version yet", inputFiles: 1 });
+        expect(write.addedFiles).toBe(5); // 200 rows, 40 per file
+        continue;
+      }
+      // Only the append's file is read; files without a changed key are kept as they are.
+      expect(write).toMatchObject({ mode: "incremental", inputFiles: 1 });
+      const previous = (await readManifest(lake.storage, "curated", "inc", incremental.manifest.version - 1))
+        .files;
+      const kept = incremental.manifest.files.filter((f) => previous.some((p) => p.key === f.key));
+      expect(kept.length).toBe(previous.length - write.replacedFiles);
+      expect(write.replacedFiles).toBeLessThan(previous.length);
+    }
+    // The last append changed key 3 only: one file rewritten, the other files kept.
+    const last = (await maybeHead(lake.storage, "curated", "inc"))!;
+    expect(last.lineage.inputs).toEqual([{ zone: "raw", dataset: "events", version: APPENDS.length }]);
+    const rows = await sortedRows(lake, "inc");
+    expect(rows.find((r) => r.id === "3")).toMatchObject({ region: "r0", rev: "7", amount2: "6.60" });
+    expect(rows.find((r) => r.id === "0")).toMatchObject({ rev: "1" });
+    expect(rows.find((r) => r.id === "195")).toMatchObject({ region: "moved", rev: "3" });
+    expect(rows.find((r) => r.id === "101")).toMatchObject({ rev: "1" });
+
+    // Up to date: a rerun commits nothing.
+    expect((await promote(lake, step("inc", true))).created).toBe(false);
+  });
+
+  it("reads only the input files added since its last version", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    await append(lake, APPENDS[0]!);
+    await promote(lake, step("inc", true));
+    await append(lake, APPENDS[1]!);
+    await promote(lake, step("inc", true));
+    // Every input file read so far is made unreadable: a run that opened one would fail.
+    const raw = (await maybeHead(lake.storage, "raw", "events"))!;
+    for (const file of raw.files) await writeFile(await lake.storage.localPath(file.key), "not parquet");
+    await append(lake, APPENDS[2]!);
+    const result = await promote(lake, step("inc", true));
+    expect(result.write).toMatchObject({ mode: "incremental", inputFiles: 1 });
+
+    const reference = createLake({ lakeDir: join(await tempDir(), "lake") });
+    for (const rows of APPENDS.slice(0, 3)) await append(reference, rows);
+    await promote(reference, step("full", false));
+    expect(await sortedRows(lake, "inc")).toEqual(await sortedRows(reference, "full"));
+  });
+
+  it("rebuilds in full when its input was rewritten instead of appended to", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    await append(lake, APPENDS[0]!);
+    await append(lake, APPENDS[1]!);
+    await promote(lake, step("inc", true));
+    // A new raw version without its first file (as a rewrite or a replaced landing would leave).
+    const raw = (await maybeHead(lake.storage, "raw", "events"))!;
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { formatVersion, version, parent, createdAt, ...draft } = raw;
+    const files = raw.files.slice(1);
+    await commitVersion(
+      lake.storage,
+      "raw",
+      { ...draft, files, rowCount: files.reduce((n, f) => n + f.rows, 0) },
+      { expectedParent: version },
+    );
+    const incremental = await promote(lake, step("inc", true));
+    expect(incremental.write?.mode).toBe("full");
+    expect(incremental.write?.reason).toMatch(/raw\/events was rewritten \(1 file\(s\) of v2 are gone\)/);
+    await promote(lake, step("full", false));
+    expect(await sortedRows(lake, "inc")).toEqual(await sortedRows(lake, "full"));
+    expect(await sortedRows(lake, "inc")).toHaveLength(50);
+  });
+
+  it("compaction keeps the rows, sorts them into full files, and later increments merge into it", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    for (const rows of APPENDS.slice(0, 3)) {
+      await append(lake, rows);
+      await promote(lake, step("inc", true));
+    }
+    const before = (await maybeHead(lake.storage, "curated", "inc"))!;
+    const rowsBefore = await sortedRows(lake, "inc");
+    const compacted = await compact(
+      lake,
+      { zone: "curated", dataset: "inc" },
+      { orderBy: ["id"], fileRows: 100 },
+    );
+    expect(compacted).toMatchObject({ created: true, filesBefore: before.files.length, filesAfter: 3 });
+    expect(compacted.manifest.version).toBe(before.version + 1);
+    expect(compacted.manifest.lineage).toMatchObject({
+      ...before.lineage,
+      compaction: { from: before.version },
+    });
+    expect(await sortedRows(lake, "inc")).toEqual(rowsBefore);
+    expect(await verifyVersion(lake.storage, compacted.manifest)).toEqual([]);
+    // Sorted across files, in file order.
+    const paths = await Promise.all(compacted.manifest.files.map((f) => lake.storage.localPath(f.key)));
+    const ids = await withDb((db) => db.all(`SELECT id FROM ${parquetRelation(paths)}`));
+    const order = ids.map((r) => Number(r.id));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // Compacting again changes nothing; the model is still up to date.
+    expect((await compact(lake, { zone: "curated", dataset: "inc" }, { orderBy: ["id"] })).created).toBe(
+      false,
+    );
+    expect((await promote(lake, step("inc", true))).created).toBe(false);
+
+    // Keys 3 and 195 change: the compacted files of ids 0-99 and 100-199 are rewritten, 200-239 kept.
+    await append(lake, APPENDS[3]!);
+    const next = await promote(lake, step("inc", true));
+    expect(next.write).toMatchObject({ mode: "incremental", inputFiles: 1, replacedFiles: 2 });
+    expect(next.manifest.files.map((f) => f.key)).toContain(compacted.manifest.files[2]!.key);
+    await promote(lake, step("full", false));
+    expect(await sortedRows(lake, "inc")).toEqual(await sortedRows(lake, "full"));
+  });
+
+  it("refuses an incremental step without a key, latestBy or with several inputs", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    const base = step("inc", true);
+    await expect(promote(lake, { ...base, latestBy: undefined })).rejects.toThrow(
+      "step curated/inc is incremental: give it a key and latestBy to merge new rows by",
+    );
+    await expect(
+      promote(lake, { ...base, inputs: { ...base.inputs, other: { zone: "raw", dataset: "other" } } }),
+    ).rejects.toThrow("step curated/inc is incremental: it must read exactly one dataset");
+  });
+});
