@@ -5,101 +5,42 @@
  * only the input files added since its last version, rewrites only the files holding changed
  * keys, falls back to a full rebuild when its input was rewritten, and compaction keeps the rows.
  */
+import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
-  type Lake,
+  collectGarbage,
   commitVersion,
   createLake,
-  landBytes,
+  listVersionNumbers,
   maybeHead,
   readManifest,
   verifyVersion,
 } from "../../src/lake/index.ts";
-import {
-  type CsvIngestSpec,
-  type PromotionStep,
-  compact,
-  ingestCsv,
-  parquetRelation,
-  promote,
-  readSnapshot,
-  withDb,
-} from "../../src/pipeline/index.ts";
+import { compact, parquetRelation, promote, withDb } from "../../src/pipeline/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
+import { APPENDS, append, sortedRows, step } from "./fixtures/incrementalModel.ts";
 
 const tempDir = useTempDirs();
+const CHILD = fileURLToPath(new URL("./fixtures/incrementalChild.ts", import.meta.url));
 
-const SPEC: CsvIngestSpec = {
-  dataset: "events",
-  columns: [
-    { name: "id", type: "BIGINT" },
-    { name: "region", type: "VARCHAR", nullable: true },
-    { name: "rev", type: "BIGINT" },
-    { name: "amount", type: "DECIMAL(18,2)" },
-  ],
-};
-
-function step(dataset: string, incremental: boolean): PromotionStep {
-  return {
-    inputs: { events: { zone: "raw", dataset: "events" } },
-    output: { zone: "curated", dataset },
-    sql: "SELECT id, region, rev, amount * 2 AS amount2 FROM events WHERE amount >= 0",
-    key: ["id"],
-    latestBy: ["rev"],
-    orderBy: ["id"],
-    // Small files, so a merge has files to keep and files to rewrite.
-    fileRows: 40,
-    incremental,
-  };
-}
-
-type Row = [id: number, region: string | null, rev: number, amount: string];
-
-function csv(rows: Row[]): string {
-  return "id,region,rev,amount\n" + rows.map((r) => r.map((v) => v ?? "").join(",")).join("\n") + "\n";
-}
-
-let day = 0;
-async function append(lake: Lake, rows: Row[]): Promise<void> {
-  day++;
-  const landing = await landBytes(lake.storage, {
-    source: "feed",
-    origin: "test",
-    data: Buffer.from(csv(rows)),
-    extension: "csv",
-    contentType: "text/csv",
-    now: new Date(Date.UTC(2026, 0, day)),
+function runChild(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code !== 0 && code !== null
+        ? reject(new Error(`child failed (${code}): ${stderr}`))
+        : resolve({ code, signal }),
+    );
   });
-  await ingestCsv(lake, landing.record, SPEC);
 }
-
-async function sortedRows(lake: Lake, dataset: string) {
-  const snapshot = await readSnapshot(lake, "curated", dataset);
-  return snapshot.rows.sort((a, b) => Number(a.id) - Number(b.id));
-}
-
-const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
-const region = (id: number) => (id % 7 === 0 ? null : `r${id % 3}`);
-
-/** The appends: every kind of change a merge must get right. */
-const APPENDS: Row[][] = [
-  range(0, 200).map((id) => [id, region(id), 1, `${id}.50`]),
-  // New keys 200..239; changed keys 190..199 (rev 2); key 195 twice in the same append (rev 3 wins).
-  [...range(190, 240).map((id): Row => [id, region(id), 2, `${id + 1000}.00`]), [195, "moved", 3, "7.00"]],
-  // Late rows of keys 0..4 (rev 0 < 1): they lose. Key 100 changes region; key 101 is filtered out.
-  [
-    ...range(0, 5).map((id): Row => [id, "late", 0, "1.00"]),
-    [100, "new-region", 5, "5.00"],
-    [101, "x", 9, "-1"],
-  ],
-  // A change of one early key only, and a key whose latest row arrives again unchanged.
-  [
-    [3, "r0", 7, "3.30"],
-    [195, "moved", 3, "7.00"],
-  ],
-];
 
 describe("incremental models", () => {
   it("hold the rows a full rebuild gives after every append, rewriting only files with changed keys", async () => {
@@ -232,5 +173,40 @@ describe("incremental models", () => {
     await expect(
       promote(lake, { ...base, inputs: { ...base.inputs, other: { zone: "raw", dataset: "other" } } }),
     ).rejects.toThrow("step curated/inc is incremental: it must read exactly one dataset");
+  });
+
+  it("a SIGKILL after the merge wrote its files leaves the previous version intact; the rerun commits once", async () => {
+    const lakeDir = join(await tempDir(), "lake");
+    const lake = createLake({ lakeDir });
+    for (const rows of APPENDS.slice(0, 2)) {
+      await append(lake, rows);
+      await promote(lake, step("inc", true));
+    }
+    const before = await sortedRows(lake, "inc");
+    await append(lake, APPENDS[2]!);
+
+    expect((await runChild([lakeDir, "commit"])).signal).toBe("SIGKILL");
+    expect(await listVersionNumbers(lake.storage, "curated", "inc")).toEqual([1, 2]);
+    const head = (await maybeHead(lake.storage, "curated", "inc"))!;
+    expect(await verifyVersion(lake.storage, head)).toEqual([]);
+    expect(await sortedRows(lake, "inc")).toEqual(before);
+    // The killed merge's files are orphans that gc finds; nothing a version names is among them.
+    const orphans = (await collectGarbage(lake, { graceMs: 0 })).candidates.filter(
+      (c) => c.where === "store",
+    );
+    expect(orphans.length).toBeGreaterThan(0);
+    expect(
+      orphans.every((c) => c.key.startsWith("curated/inc/data/") && !head.files.some((f) => f.key === c.key)),
+    ).toBe(true);
+
+    expect((await runChild([lakeDir, "none"])).code).toBe(0);
+    expect(await listVersionNumbers(lake.storage, "curated", "inc")).toEqual([1, 2, 3]);
+    await promote(lake, step("full", false));
+    expect(await sortedRows(lake, "inc")).toEqual(await sortedRows(lake, "full"));
+    await collectGarbage(lake, { graceMs: 0, apply: true });
+    for (const version of [1, 2, 3]) {
+      const manifest = await readManifest(lake.storage, "curated", "inc", version);
+      expect(await verifyVersion(lake.storage, manifest)).toEqual([]);
+    }
   });
 });
