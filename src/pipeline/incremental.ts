@@ -88,8 +88,8 @@ export interface MergedIncrement {
 
 /**
  * Merges the rows of `deltaQuery` (the step over the added input files, one row per key) into
- * the previous version: leaves the rewritten files' rows plus the new rows, one per key, in the
- * temporary table `MERGED`, and returns the files kept unchanged.
+ * the previous version: the rewritten files' rows plus the new rows, one per key, become the
+ * temporary view `MERGED`; returns the files kept unchanged.
  */
 export async function mergeIncrement(
   db: Db,
@@ -125,16 +125,24 @@ export async function mergeIncrement(
     affected = new Set(rows.map((r) => String(r._lakebook_file)));
   }
   const rewritten = previousPaths.filter((path) => affected.has(path));
-  const source =
-    rewritten.length === 0
-      ? `SELECT * FROM ${DELTA}`
-      : `SELECT * FROM read_parquet([${rewritten.map(quoteLiteral).join(", ")}], union_by_name = true, hive_partitioning = false)
-         UNION ALL BY NAME SELECT * FROM ${DELTA}`;
-  // The same choice as a full rebuild's DISTINCT ON: per key, the greatest latestBy, in order.
+  // The same choice as a full rebuild's DISTINCT ON: per key, the greatest latestBy, in order. Only
+  // keys of the new rows compete; the rewritten files' other rows pass through unsorted (the
+  // write sorts once). A view: the write reads it once, so nothing is materialized twice.
   const latest = options.latestBy.map((name) => `${quoteIdentifier(name)} DESC`).join(", ");
+  const old = `read_parquet([${rewritten.map(quoteLiteral).join(", ")}], union_by_name = true, hive_partitioning = false)`;
   await db.run(
-    `CREATE OR REPLACE TEMP TABLE ${MERGED} AS
-       SELECT DISTINCT ON (${keys.join(", ")}) * FROM (${source}) ORDER BY ${keys.join(", ")}, ${latest}`,
+    `CREATE OR REPLACE TEMP VIEW ${MERGED} AS ${
+      rewritten.length === 0
+        ? `SELECT * FROM ${DELTA}`
+        : `SELECT _row.* FROM ${old} _row ANTI JOIN ${DELTA} _new ON ${sameKey}
+           UNION ALL BY NAME
+           SELECT * FROM (
+             SELECT DISTINCT ON (${keys.join(", ")}) * FROM (
+               SELECT _row.* FROM ${old} _row SEMI JOIN ${DELTA} _new ON ${sameKey}
+               UNION ALL BY NAME SELECT * FROM ${DELTA}
+             ) ORDER BY ${keys.join(", ")}, ${latest}
+           )`
+    }`,
   );
   return {
     kept: previous.files.filter((_, i) => !affected.has(previousPaths[i]!)),

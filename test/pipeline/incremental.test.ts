@@ -164,6 +164,27 @@ describe("incremental models", () => {
     expect(await sortedRows(lake, "inc")).toEqual(await sortedRows(lake, "full"));
   });
 
+  it("gates the whole next version: the kept files and the merged rows", async () => {
+    const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
+    const seen: number[] = [];
+    const gated = {
+      ...step("inc", true),
+      gate: {
+        async check(candidate: { rowCount: number }) {
+          seen.push(candidate.rowCount);
+          return { quality: null };
+        },
+      },
+    };
+    for (const rows of APPENDS.slice(0, 2)) {
+      await append(lake, rows);
+      await promote(lake, gated);
+    }
+    const head = (await maybeHead(lake.storage, "curated", "inc"))!;
+    expect(seen).toEqual([200, head.rowCount]);
+    expect(head.rowCount).toBe(240);
+  });
+
   it("refuses an incremental step without a key, latestBy or with several inputs", async () => {
     const lake = createLake({ lakeDir: join(await tempDir(), "lake") });
     const base = step("inc", true);
