@@ -279,8 +279,13 @@ async function promoteOnce(
           await db.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(referencePaths[i]!)}`);
           referenceViews.set(name, view);
         }
-        // Checked first, so a broken step is reported as such before anything reads its rows.
-        await describe(db, step.sql, step);
+        // Checked first, so a broken step is reported as such before anything reads its rows. On
+        // the new files alone (e.g. without a column older files have), a full rebuild decides.
+        await describe(db, step.sql, step).catch((error: unknown) => {
+          if (increment)
+            throw new IncrementalFallback("the model's SQL does not run on the new input files alone");
+          throw error;
+        });
         let query = await buildQuery(db, step);
         let schema: ColumnSchema[];
         let kept: DataFile[] = [];
