@@ -23,8 +23,11 @@ export interface E2eSite {
   config: Config;
   server: RunningServer;
   browser: Browser;
-  /** Opens a page that records what the tests check on every page. */
-  open(path: string, viewport?: { width: number; height: number }): Promise<TrackedPage>;
+  /**
+   * Opens a page that records what the tests check on every page; `cookie` (`name=value`, e.g. a
+   * session from test/server/authHelpers.ts `login`) signs the page in.
+   */
+  open(path: string, viewport?: { width: number; height: number }, cookie?: string): Promise<TrackedPage>;
   close(): Promise<void>;
 }
 
@@ -89,8 +92,14 @@ export async function startE2eSite(options: E2eOptions = {}): Promise<E2eSite> {
     config,
     server,
     browser,
-    async open(path, viewport = { width: 1280, height: 900 }) {
-      const page = await browser.newPage({ viewport });
+    async open(path, viewport = { width: 1280, height: 900 }, cookie) {
+      const context = await browser.newContext({ viewport });
+      if (cookie) {
+        const [name, ...value] = cookie.split("=");
+        await context.addCookies([{ name: name!, value: value.join("="), url: server.url }]);
+      }
+      const page = await context.newPage();
+      page.on("close", () => void context.close());
       const tracked: TrackedPage = { page, offOrigin: [], consoleErrors: [], responses: [] };
       page.on("request", (request) => {
         const url = request.url();
