@@ -27,7 +27,8 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
     method: "post",
     path: "/runs",
     tag: "runs",
-    summary: "Start a run of a job (build, run, run:<selection>, steps joined by ;)",
+    summary:
+      "Start a run of a job (build, run, run:<selection>, compact:<zone>.<dataset>, steps joined by ;)",
     capability: "operate",
     body: s.triggerBody,
     status: 202,

@@ -102,7 +102,7 @@ export async function startServerQuery(
       await connection.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       const list = `[${paths.map(quoteLiteral).join(", ")}]`;
       await connection.run(
-        `CREATE VIEW ${schema}.${quoteIdentifier(ref.dataset)} AS SELECT * FROM read_parquet(${list})`,
+        `CREATE VIEW ${schema}.${quoteIdentifier(ref.dataset)} AS SELECT * FROM read_parquet(${list}, hive_partitioning = false)`,
       );
     }
     const allowed = views.flatMap((v) => v.paths);

@@ -26,6 +26,8 @@ Commands:
   ingest <file> --source <s> --dataset <d> (--columns <list> | --spec <file.json>)
                        land a CSV file and parse it into a new raw version (rejects keep line numbers)
   promote [selection]  run the selected models (all by default) without running sources
+  compact <zone>.<dataset>
+                       rewrite a dataset's current version into sorted files, same rows
   lake ls|show|history|gc|archive|restore
                        the lake's catalog, versions and lineage; gc of orphaned files (dry-run
                        unless --apply); archive old versions and restore them ('lake --help')
@@ -72,6 +74,7 @@ const TAKES_ARGUMENTS = new Set(["validate"]);
 const OWN_OPTIONS = new Set([
   "ingest",
   "promote",
+  "compact",
   "lake",
   "user",
   "publish",
@@ -98,6 +101,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   validate: async () => (await import("./commands/validate.ts")).validate,
   ingest: async () => (await import("./commands/ingest.ts")).ingest,
   promote: async () => (await import("./commands/promote.ts")).promote,
+  compact: async () => (await import("./commands/compact.ts")).compact,
   lake: async () => (await import("./commands/lake.ts")).lake,
   user: async () => (await import("./commands/user.ts")).user,
   publish: async () => (await import("./commands/publish.ts")).publish,

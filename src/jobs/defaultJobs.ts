@@ -1,7 +1,8 @@
 /**
  * The jobs a run or a schedule can name (src/project/jobs.ts): `build` rebuilds and publishes the
  * site (recorded as a build); `run` and `run:<selection>` run the project's sources and models
- * (`lakebook run`); steps joined by `;` run in order (`run:+curated.prices;build`), stopping at
+ * (`lakebook run`); `compact:<zone>.<dataset>` compacts a dataset (`lakebook compact`); steps joined
+ * by `;` run in order (`run:+curated.prices;build`), stopping at
  * the first that fails; `pipeline:market` means `run`. Their log lines go to the run, one per step
  * of the project run, and a build streams its progress to the run log.
  *
@@ -11,7 +12,7 @@
 import type { Config } from "../config.ts";
 import { isLakebookError } from "../errors.ts";
 import { createLake } from "../lake/index.ts";
-import { loadProject, parseJob, runProject } from "../project/index.ts";
+import { compactDataset, loadProject, parseJob, runProject } from "../project/index.ts";
 import {
   formatProgress,
   publishBuild as recordedPublishBuild,
@@ -112,6 +113,18 @@ async function runStep(config: Config, context: JobContext, id: string): Promise
   context.log("info", line);
 }
 
+/** Compacts one dataset (`compact:<zone>.<dataset>`) with its model's settings. */
+async function compactJob(config: Config, context: JobContext, dataset: string): Promise<void> {
+  const project = await loadProject(config.root);
+  const result = await compactDataset(createLake(config), project, dataset);
+  context.log(
+    "info",
+    result.created
+      ? `${dataset} v${result.manifest.version}: ${result.filesBefore} file(s) compacted into ${result.filesAfter}`
+      : `${dataset} v${result.manifest.version} is already compact`,
+  );
+}
+
 /**
  * Resolves job names by looking them up: the listed jobs first, then any valid job name
  * (`run:<selection>`, steps joined by `;`) through `resolve`. Spreading it loses the resolution:
@@ -175,6 +188,8 @@ export function defaultJobs(config: Config, store: Store, deps: JobDependencies 
     return async (context) => {
       for (const step of steps) {
         if (step.kind === "build") await build(context);
+        else if (step.kind === "compact")
+          await withSpan(`compact ${step.dataset}`, {}, () => compactJob(config, context, step.dataset));
         else
           await withSpan(`run ${step.selection.join(" ") || "all"}`, {}, () =>
             runSelection(config, context, step.selection),

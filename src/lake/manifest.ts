@@ -17,8 +17,11 @@ export interface DataFile {
   size: number;
   sha256: string;
   rows: number;
-  /** Hive partition values, e.g. { source: "vega", date: "2026-11-25" }. */
-  partition?: Record<string, string>;
+  /**
+   * Partition values of the file's rows: raw files' landing (`{ source, date, landing }`), or a
+   * model's `partition_by` columns as text (null for NULL), e.g. `{ region: "EU" }`.
+   */
+  partition?: Record<string, string | null>;
 }
 
 export interface InputRef {
@@ -54,6 +57,8 @@ export interface Manifest {
     step?: string;
     /** Source runs of the inputs, carried forward so a curated version names every run it holds. */
     sourceRuns?: string[];
+    /** Set by `lakebook compact`: the version whose rows this one holds, rewritten into new files. */
+    compaction?: { from: number };
   };
   /** The source run that produced this version, when a source did. */
   sourceRun: string | null;

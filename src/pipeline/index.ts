@@ -20,6 +20,7 @@ export {
   type PromotionGate,
   type GateDecision,
   type PromotionResult,
+  type WriteSummary,
   type DatasetRef,
 } from "./promote.ts";
 export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
@@ -36,3 +37,6 @@ export { ingestJson, ingestRows, type JsonIngestSpec } from "./jsonIngest.ts";
 export { ingestParquet, type ParquetIngestSpec } from "./parquetIngest.ts";
 export { ingestLanding, type RawLoader } from "./rawIngest.ts";
 export { documentRecords, ndjsonRecords, type JsonRecord } from "./jsonRecords.ts";
+export { compact, type CompactOptions, type CompactResult } from "./compact.ts";
+export { partitionSegment, writeDataFiles, type DataFileLayout } from "./dataFiles.ts";
+export { DEFAULT_INCREMENTAL_FILE_ROWS } from "./incremental.ts";

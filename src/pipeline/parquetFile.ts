@@ -29,7 +29,7 @@ export async function writeParquet(
   scratchDir: string,
   query: string,
   key: string,
-  options: ParquetOptions & { partition?: Record<string, string> } = {},
+  options: ParquetOptions & { partition?: Record<string, string | null> } = {},
 ): Promise<DataFile> {
   const localPath = join(scratchDir, `${createHash("sha1").update(key).digest("hex")}.parquet`);
   await db.run(

@@ -13,6 +13,7 @@ import { DataError, QualityError, isLakebookError } from "../errors.ts";
 import {
   type ColumnSchema,
   type CommitBudget,
+  type DataFile,
   type CommitOutcome,
   type InputRef,
   type Lake,
@@ -23,13 +24,22 @@ import {
   commitBudget,
   commitRebasing,
   deleteQuietly,
-  joinKey,
   maybeHead,
   newWriteId,
   normalizeName,
 } from "../lake/index.ts";
 import { type Db, pipelineDbOptions, quoteIdentifier, withDb } from "./duckdb.ts";
-import { parquetRelation, writeParquet } from "./parquetFile.ts";
+import { type DataFileLayout, writeDataFiles } from "./dataFiles.ts";
+import {
+  DEFAULT_INCREMENTAL_FILE_ROWS,
+  IncrementalFallback,
+  type IncrementPlan,
+  MERGED,
+  mergeIncrement,
+  planIncrement,
+} from "./incremental.ts";
+import { latestPerKey } from "./latestPerKey.ts";
+import { parquetRelation } from "./parquetFile.ts";
 import { describeSqlError } from "./sqlError.ts";
 
 export interface DatasetRef {
@@ -56,6 +66,15 @@ export interface PromotionStep {
   rowGroupSize?: number;
   /** Allow dropped columns and type changes against the previous version. */
   allowSchemaChanges?: boolean;
+  /** Columns whose values split the output into one or more files each (dataFiles.ts). */
+  partitionBy?: string[];
+  /** At most this many rows per data file (default: one file per partition). */
+  fileRows?: number;
+  /**
+   * Merge only the rows of input files added since the last version into it (incremental.ts);
+   * needs `key` and `latestBy`, and exactly one input.
+   */
+  incremental?: boolean;
   /** Quality gate (see src/quality) run on the candidate rows before anything is written. */
   gate?: PromotionGate;
 }
@@ -105,6 +124,19 @@ export interface PromotionResult {
   manifest: Manifest;
   /** False when the output was already up to date with its inputs. */
   created: boolean;
+  /** How a committed version was computed (absent when nothing was committed). */
+  write?: WriteSummary;
+}
+
+export interface WriteSummary {
+  mode: "full" | "incremental";
+  /** Why an incremental step rebuilt its output in full. */
+  reason?: string;
+  /** Input data files the step read. */
+  inputFiles: number;
+  /** Files of the previous version the write replaced (incremental), and files it added. */
+  replacedFiles: number;
+  addedFiles: number;
 }
 
 /**
@@ -114,15 +146,41 @@ export interface PromotionResult {
  * out: a concurrent run of the same step then finds the output up to date and commits nothing.
  */
 export async function promote(lake: Lake, step: PromotionStep): Promise<PromotionResult> {
+  assertIncrementalStep(step);
   const budget = commitBudget(lake, step.output.zone, normalizeName(step.output.dataset));
+  let fullReason: string | undefined;
   for (;;) {
-    const outcome = await promoteOnce(lake, step, budget);
-    if (!("redo" in outcome)) return outcome;
+    let outcome: CommitOutcome & { write?: WriteSummary };
+    try {
+      outcome = await promoteOnce(lake, step, budget, fullReason);
+    } catch (error) {
+      if (!(error instanceof IncrementalFallback)) throw error;
+      fullReason = error.message;
+      continue;
+    }
+    if (!("redo" in outcome))
+      return outcome.created ? outcome : { manifest: outcome.manifest, created: false };
+    fullReason = undefined;
     await budget.lost();
   }
 }
 
-async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget): Promise<CommitOutcome> {
+function assertIncrementalStep(step: PromotionStep): void {
+  if (!step.incremental) return;
+  const what = `step ${step.output.zone}/${step.output.dataset}`;
+  if (!step.key?.length || !step.latestBy?.length)
+    throw new DataError(`${what} is incremental: give it a key and latestBy to merge new rows by`);
+  if (Object.keys(step.inputs).length !== 1)
+    throw new DataError(`${what} is incremental: it must read exactly one dataset`);
+}
+
+async function promoteOnce(
+  lake: Lake,
+  step: PromotionStep,
+  budget: CommitBudget,
+  /** Set when an incremental run found it must rebuild in full. */
+  fullReason: string | undefined,
+): Promise<CommitOutcome & { write?: WriteSummary }> {
   const outputDataset = normalizeName(step.output.dataset);
   const inputs: { alias: string; manifest: Manifest }[] = [];
   for (const [alias, ref] of Object.entries(step.inputs)) {
@@ -153,19 +211,63 @@ async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget
   const current = upToDate(head);
   if (current) return { manifest: current, created: false };
 
+  const plan: IncrementPlan | { full: string } | undefined = step.incremental
+    ? fullReason !== undefined
+      ? { full: fullReason }
+      : await planIncrement(lake.storage, head, inputs[0]!.manifest, stepHash)
+    : undefined;
+  const increment = plan && "added" in plan ? plan : undefined;
+  const lineage: ManifestDraft["lineage"] = {
+    inputs: inputRefs,
+    landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
+    step: stepHash,
+    sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
+  };
   const writeId = newWriteId();
-  const dataKey = joinKey(step.output.zone, outputDataset, "data", writeId, "part-0.parquet");
-  const written = [dataKey];
+  if (increment && increment.added.length === 0) {
+    // The input moved on without new files: the same rows, recorded as read from its new version.
+    const { previous } = increment;
+    const draft: ManifestDraft = { ...withoutVersion(previous), writeId, lineage };
+    const write: WriteSummary = { mode: "incremental", inputFiles: 0, replacedFiles: 0, addedFiles: 0 };
+    const outcome = await commitRebasing(
+      lake.storage,
+      step.output.zone,
+      outputDataset,
+      [],
+      (newHead) => rebaseIncrement(newHead, head, upToDate, draft),
+      budget,
+    );
+    return { ...outcome, write };
+  }
+
+  const written: string[] = [];
   const scratch = await lake.scratch();
   let draft: ManifestDraft;
+  let write: WriteSummary;
   try {
-    // The step's SQL and the gate's predicates may open exactly these files (duckdb.ts, sandbox).
-    const opened = async (manifest: Manifest) =>
-      Promise.all(manifest.files.map((f) => lake.storage.localPath(f.key)));
-    const inputPaths = await Promise.all(inputs.map(({ manifest }) => opened(manifest)));
-    const referencePaths = await Promise.all(references.map(({ manifest }) => opened(manifest)));
-    const access = { files: [...inputPaths, ...referencePaths].flat(), directories: [scratch] };
-    const { file, schema, quality } = await withDb(
+    // The step's SQL and the gate's predicates may open exactly these files (duckdb.ts, sandbox);
+    // an incremental run only the input files added since its last version, and that version's.
+    const opened = async (files: DataFile[]) => Promise.all(files.map((f) => lake.storage.localPath(f.key)));
+    const inputPaths = await Promise.all(
+      inputs.map(({ manifest }) => opened(increment ? increment.added : manifest.files)),
+    );
+    const previousPaths = increment ? await opened(increment.previous.files) : [];
+    const referencePaths = await Promise.all(references.map(({ manifest }) => opened(manifest.files)));
+    const access = {
+      files: [...inputPaths, ...referencePaths, previousPaths].flat(),
+      directories: [scratch],
+    };
+    const layout: DataFileLayout = {
+      folder: [step.output.zone, outputDataset, "data", writeId],
+      ...(step.partitionBy?.length && { partitionBy: step.partitionBy }),
+      ...((step.fileRows ?? (step.incremental ? DEFAULT_INCREMENTAL_FILE_ROWS : undefined)) !== undefined && {
+        fileRows: step.fileRows ?? DEFAULT_INCREMENTAL_FILE_ROWS,
+      }),
+      ...(step.orderBy?.length && { orderBy: step.orderBy }),
+      ...(step.rowGroupSize && { rowGroupSize: step.rowGroupSize }),
+      written,
+    };
+    const result = await withDb(
       async (db) => {
         for (const [i, { alias }] of inputs.entries()) {
           await db.run(
@@ -178,16 +280,52 @@ async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget
           await db.run(`CREATE TEMP VIEW ${view} AS SELECT * FROM ${parquetRelation(referencePaths[i]!)}`);
           referenceViews.set(name, view);
         }
-        // Checked first, so a broken step is reported as such before anything reads its rows.
-        await describe(db, step.sql, step);
+        // Checked first, so a broken step is reported as such before anything reads its rows. On
+        // the new files alone (e.g. without a column older files have), a full rebuild decides.
+        await describe(db, step.sql, step).catch((error: unknown) => {
+          if (increment)
+            throw new IncrementalFallback("the model's SQL does not run on the new input files alone");
+          throw error;
+        });
         let query = await buildQuery(db, step);
-        const schema = await describe(db, query, step);
-        if (head && !step.allowSchemaChanges)
-          assertCompatible(head.schema, schema, `${step.output.zone}/${outputDataset}`);
+        let schema: ColumnSchema[];
+        let kept: DataFile[] = [];
+        let replaced = 0;
+        let candidate: string | undefined;
+        if (increment) {
+          const merged = await mergeIncrement(db, {
+            deltaQuery: query,
+            previous: increment.previous,
+            previousPaths,
+            key: step.key!,
+            latestBy: latestColumns(step.latestBy!),
+          });
+          ({ kept, replaced } = merged);
+          schema = increment.previous.schema;
+          query = `SELECT * FROM ${MERGED}${orderClause(step.orderBy)}`;
+          // The gate judges the whole next version: the kept files and the merged rows.
+          const keptPaths = previousPaths.filter((_, i) => kept.includes(increment.previous.files[i]!));
+          await db.run(
+            `CREATE TEMP VIEW _lakebook_candidate AS ${
+              keptPaths.length === 0
+                ? `SELECT * FROM ${MERGED}`
+                : `SELECT * FROM ${parquetRelation(keptPaths)} UNION ALL BY NAME SELECT * FROM ${MERGED}`
+            }`,
+          );
+          candidate = "_lakebook_candidate";
+        } else {
+          schema = await describe(db, query, step);
+          assertColumns(schema, step);
+          if (head && !step.allowSchemaChanges)
+            assertCompatible(head.schema, schema, `${step.output.zone}/${outputDataset}`);
+        }
         let quality: Manifest["quality"] = null;
         if (step.gate) {
-          // Materialized once: the gate and the write read the same rows without recomputing them.
-          await db.run(`CREATE TEMP TABLE _lakebook_candidate AS ${query}`);
+          if (!candidate) {
+            // Materialized once: the gate and the write read the same rows without recomputing them.
+            await db.run(`CREATE TEMP TABLE _lakebook_candidate AS ${query}`);
+            query = `SELECT * FROM _lakebook_candidate`;
+          }
           const [counted] = await db.all(`SELECT count(*) AS n FROM _lakebook_candidate`);
           const decision = await step.gate.check({
             db,
@@ -202,40 +340,42 @@ async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget
           });
           quality = decision.quality;
           written.push(...(decision.written ?? []));
+          if (decision.query && increment)
+            throw new IncrementalFallback("the quality gate quarantined rows of the merged version");
           // The table keeps the query's order; a gate's own selection may not, so it is sorted again.
-          query = decision.query ?? `SELECT * FROM _lakebook_candidate`;
-          if (decision.query && step.orderBy?.length)
-            query = `SELECT * FROM (${query}) ORDER BY ${step.orderBy.map(quoteIdentifier).join(", ")}`;
+          if (decision.query) query = `SELECT * FROM (${decision.query})${orderClause(step.orderBy)}`;
         }
-        const file = await writeParquet(db, lake, scratch, query, dataKey, {
-          rowGroupSize: step.rowGroupSize,
-        });
-        return { file, schema, quality };
+        const files = await writeDataFiles(db, lake, scratch, query, layout);
+        return { files, kept, replaced, schema, quality };
       },
       { ...pipelineDbOptions(scratch), access },
     ).catch((error: unknown) => {
       // The step's SQL failing while it runs (a value that does not convert, a refused file);
       // Lakebook's own errors and the system's (with an errno code) pass through as they are.
+      if (error instanceof IncrementalFallback) throw error;
       if (isLakebookError(error) || (error as NodeJS.ErrnoException).code !== undefined) throw error;
       throw stepError(step, error);
     });
+    const files = [...result.kept, ...result.files];
     draft = {
       zone: step.output.zone,
       dataset: outputDataset,
       writeId,
-      schema,
-      rowCount: file.rows,
-      bytes: file.size,
-      files: [file],
+      schema: result.schema,
+      rowCount: files.reduce((sum, f) => sum + f.rows, 0),
+      bytes: files.reduce((sum, f) => sum + f.size, 0),
+      files,
       rejects: { count: 0, key: null },
-      lineage: {
-        inputs: inputRefs,
-        landing: dedupeLanding(inputs.flatMap(({ manifest }) => manifest.lineage.landing)),
-        step: stepHash,
-        sourceRuns: collectSourceRuns(inputs.map(({ manifest }) => manifest)),
-      },
+      lineage,
       sourceRun: null,
-      quality,
+      quality: result.quality,
+    };
+    write = {
+      mode: increment ? "incremental" : "full",
+      ...(plan && "full" in plan && { reason: plan.full }),
+      inputFiles: inputPaths.flat().length,
+      replacedFiles: result.replaced,
+      addedFiles: result.files.length,
     };
   } catch (error) {
     // Nothing was committed: what the gate stored for this candidate is not a result of any version.
@@ -246,12 +386,13 @@ async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget
     await lake.releaseScratch(scratch);
   }
 
-  return commitRebasing(
+  const outcome = await commitRebasing(
     lake.storage,
     step.output.zone,
     outputDataset,
     written,
     async (newHead): Promise<RebaseDecision> => {
+      if (increment) return rebaseIncrement(newHead, head, upToDate, draft);
       if ((newHead?.version ?? null) === (head?.version ?? null)) return { commit: draft };
       const duplicate = upToDate(newHead);
       if (duplicate) return { unchanged: duplicate };
@@ -269,6 +410,45 @@ async function promoteOnce(lake: Lake, step: PromotionStep, budget: CommitBudget
     },
     budget,
   );
+  return { ...outcome, write };
+}
+
+/** Partition columns must be columns of the output (DuckDB would report them as a SQL error). */
+function assertColumns(schema: ColumnSchema[], step: PromotionStep): void {
+  const names = new Set(schema.map((c) => c.name));
+  const missing = (step.partitionBy ?? []).filter((name) => !names.has(name));
+  if (missing.length > 0)
+    throw new DataError(
+      `step ${step.output.zone}/${step.output.dataset} is partitioned by ${missing.join(", ")}, which its SQL does not return: ` +
+        `select ${missing.length === 1 ? "that column" : "those columns"} or change partition_by (columns: ${[...names].join(", ")})`,
+    );
+}
+
+/** An incremental version is built on the head it read: on any other head it is redone. */
+function rebaseIncrement(
+  newHead: Manifest | undefined,
+  head: Manifest | undefined,
+  upToDate: (manifest: Manifest | undefined) => Manifest | undefined,
+  draft: ManifestDraft,
+): RebaseDecision {
+  if ((newHead?.version ?? null) === (head?.version ?? null)) return { commit: draft };
+  const duplicate = upToDate(newHead);
+  if (duplicate) return { unchanged: duplicate };
+  return { redo: `another run committed version ${newHead?.version} first` };
+}
+
+function withoutVersion(manifest: Manifest): ManifestDraft {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { formatVersion, version, parent, createdAt, ...draft } = manifest;
+  return draft;
+}
+
+function latestColumns(latestBy: string | string[]): string[] {
+  return typeof latestBy === "string" ? [latestBy] : latestBy;
+}
+
+function orderClause(orderBy: string[] | undefined): string {
+  return orderBy?.length ? ` ORDER BY ${orderBy.map(quoteIdentifier).join(", ")}` : "";
 }
 
 async function buildQuery(db: Db, step: PromotionStep): Promise<string> {
@@ -283,57 +463,6 @@ async function buildQuery(db: Db, step: PromotionStep): Promise<string> {
   if (orderBy.length > 0 && !alreadySorted)
     query = `SELECT * FROM (${query}) ORDER BY ${orderBy.map(quoteIdentifier).join(", ")}`;
   return query;
-}
-
-/** The table of keys that occur more than once in a step's rows (see `latestPerKey`). */
-const REPEATED_KEYS = "_lakebook_repeated_keys";
-
-/**
- * The step's rows with only the latest row (greatest `latestBy`, in order) of each key, sorted by
- * the key.
- *
- * Most promotions have no repeated key at all, so the keys that repeat are found first (one hash
- * aggregate over the key columns, which spills in bounded memory): rows of the other keys pass
- * through untouched and only rows of repeated keys go through DISTINCT ON. Measured on 10M rows
- * under the pipeline's memory cap, a DISTINCT ON over every row took 2.7x as long as this, and a
- * window (`row_number() OVER (PARTITION BY key ...)`) ran out of memory. NULL key values compare
- * equal, as in GROUP BY and DISTINCT ON.
- */
-async function latestPerKey(
-  db: Db,
-  step: PromotionStep,
-  key: string[],
-  latestBy: string | string[],
-): Promise<string> {
-  const latest = (typeof latestBy === "string" ? [latestBy] : latestBy)
-    .map((name) => `${quoteIdentifier(name)} DESC`)
-    .join(", ");
-  const keys = key.map(quoteIdentifier).join(", ");
-  const repeatedCount = await db
-    .run(
-      `CREATE OR REPLACE TEMP TABLE ${REPEATED_KEYS} AS
-         SELECT ${keys} FROM (${step.sql}) GROUP BY ${keys} HAVING count(*) > 1`,
-    )
-    .then(() => db.all(`SELECT count(*) AS n FROM ${REPEATED_KEYS}`))
-    .catch((error: unknown) => {
-      throw new DataError(
-        `the key of step ${step.output.zone}/${step.output.dataset} (${key.join(", ")}) cannot be grouped: ${describeSqlError(error, step.sql)}`,
-        { cause: error },
-      );
-    });
-  if (Number(repeatedCount[0]?.n ?? 0) === 0) return `SELECT * FROM (${step.sql}) ORDER BY ${keys}`;
-  const sameKey = key
-    .map((name) => `_row.${quoteIdentifier(name)} IS NOT DISTINCT FROM _repeated.${quoteIdentifier(name)}`)
-    .join(" AND ");
-  return `SELECT * FROM (
-      SELECT _row.* FROM (${step.sql}) _row ANTI JOIN ${REPEATED_KEYS} _repeated ON ${sameKey}
-      UNION ALL
-      SELECT * FROM (
-        SELECT DISTINCT ON (${keys}) * FROM (
-          SELECT _row.* FROM (${step.sql}) _row SEMI JOIN ${REPEATED_KEYS} _repeated ON ${sameKey}
-        ) ORDER BY ${keys}, ${latest}
-      )
-    ) ORDER BY ${keys}`;
 }
 
 async function describe(db: Db, query: string, step: PromotionStep): Promise<ColumnSchema[]> {
@@ -369,9 +498,11 @@ export function assertCompatible(previous: ColumnSchema[], next: ColumnSchema[],
 
 /** Identifies what a step computes, so a changed step is rerun even on unchanged inputs. */
 function fingerprint(step: PromotionStep): string {
-  const { sql, key, latestBy, orderBy, rowGroupSize, inputs } = step;
+  const { sql, key, latestBy, orderBy, rowGroupSize, inputs, partitionBy, fileRows, incremental } = step;
+  // The layout settings count only when set, so steps without them keep their fingerprint.
+  const layout = { partitionBy, fileRows, incremental };
   return createHash("sha256")
-    .update(JSON.stringify({ sql, key, latestBy, orderBy, rowGroupSize, inputs }))
+    .update(JSON.stringify({ sql, key, latestBy, orderBy, rowGroupSize, inputs, ...layout }))
     .digest("hex")
     .slice(0, 16);
 }

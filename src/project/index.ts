@@ -37,3 +37,4 @@ export {
 export { runSourceStep, type SourceStepResult } from "./sourceStep.ts";
 export { modelStep, runModelStep } from "./modelStep.ts";
 export { listProject, type ListEntry } from "./listing.ts";
+export { compactDataset, parseDatasetId } from "./compactDataset.ts";

@@ -2,20 +2,25 @@
  * Job names, shared by runs, schedules and the project config: `build` (build and publish the
  * site), `run` (the whole project), `run:<selection>` (e.g. `run:+curated.prices`, terms
  * separated by spaces or commas), and several of these in order, separated by `;`
- * (`run:raw.quotes+;build`). `pipeline:market` is the former name of the demo's run and means
- * `run`.
+ * (`run:raw.quotes+;build`), `compact:<zone>.<dataset>` (rewrite a dataset's current version into
+ * sorted files, `lakebook compact`). `pipeline:market` is the former name of the demo's run and
+ * means `run`.
  */
 import { ConfigError } from "../errors.ts";
+import { parseDatasetId } from "./compactDataset.ts";
 import { loadProject } from "./discover.ts";
 import { parseSelection, selectNodes } from "./selection.ts";
 
-export type JobStep = { kind: "run"; selection: string[] } | { kind: "build" };
+export type JobStep =
+  { kind: "run"; selection: string[] } | { kind: "build" } | { kind: "compact"; dataset: string };
 
 export const JOB_PATTERN = /^[A-Za-z0-9:;+_.,* -]{1,200}$/;
 
 export function parseJob(job: string): JobStep[] {
   if (!JOB_PATTERN.test(job))
-    throw new ConfigError(`invalid job '${job}': e.g. build, run, run:+curated.prices or run;build`);
+    throw new ConfigError(
+      `invalid job '${job}': e.g. build, run, run:+curated.prices, compact:curated.prices or run;build`,
+    );
   return job.split(";").map((part): JobStep => {
     const text = part.trim();
     if (text === "build") return { kind: "build" };
@@ -28,8 +33,13 @@ export function parseJob(job: string): JobStep[] {
       parseSelection(selection);
       return { kind: "run", selection };
     }
+    if (text.startsWith("compact:")) {
+      const dataset = text.slice("compact:".length).trim();
+      parseDatasetId(dataset);
+      return { kind: "compact", dataset };
+    }
     throw new ConfigError(
-      `invalid job step '${text}': use build, run or run:<selection> (steps separated by ';')`,
+      `invalid job step '${text}': use build, run, run:<selection> or compact:<zone>.<dataset> (steps separated by ';')`,
     );
   });
 }

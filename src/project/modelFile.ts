@@ -13,8 +13,22 @@
  *     -- order_by: [ticker, date]     # sort order of the written file
  *     -- row_group_size: 10000        # rows per Parquet row group (browser range reads)
  *     -- allow_schema_changes: false  # allow dropped columns and changed types
+ *     -- partition_by: [region]       # one or more files per value of these columns
+ *     -- incremental: true            # merge only new input rows by key (needs key, latest_by)
+ *     -- file_rows: 500000            # at most this many rows per data file
  *     -- ---
  *     SELECT ...
+ *
+ * `partition_by` writes each distinct value (NULL and empty included) to its own folder,
+ * `data/<writeId>/<column>-<encoded value>/part-<n>.parquet` (see src/pipeline/dataFiles.ts); the
+ * column stays in the files and its value is recorded in the manifest, so readers see the same
+ * rows as without it. `incremental: true` makes a run read only the input files added since the
+ * model's last version and merge their rows into it by `key` (`latest_by` wins, as in a full
+ * rebuild), rewriting only the files that hold those keys (src/pipeline/incremental.ts). It needs
+ * a SQL that maps each input row on its own (no aggregates or joins over the whole input) and
+ * exactly one input dataset; when that input was rewritten rather than appended to, the run
+ * rebuilds in full. Its files hold at most `file_rows` rows (default 500,000), so a merge
+ * rewrites little; `lakebook compact <zone>.<dataset>` rewrites a dataset into sorted files.
  *
  * Unknown settings, bad values, SQL with several statements and a file outside that layout are
  * refused with the file and line.
@@ -33,6 +47,9 @@ export interface ModelSettings {
   orderBy?: string[];
   rowGroupSize?: number;
   allowSchemaChanges?: boolean;
+  partitionBy?: string[];
+  incremental?: boolean;
+  fileRows?: number;
 }
 
 export interface ModelReference {
@@ -68,6 +85,9 @@ const settingsSchema = z
     order_by: names.optional(),
     row_group_size: z.number().int().min(1000).max(10_000_000).optional(),
     allow_schema_changes: z.boolean().optional(),
+    partition_by: names.optional(),
+    incremental: z.boolean().optional(),
+    file_rows: z.number().int().min(1).max(100_000_000).optional(),
   })
   .strict();
 
@@ -112,6 +132,7 @@ export function parseModel(
 ): ProjectModel {
   const header = splitHeader(text, file);
   let settings: ModelSettings = {};
+  let incrementalLine = 0;
   if (header) {
     const document = parseDocument(header.yaml, { prettyErrors: false });
     const [error] = document.errors;
@@ -128,7 +149,7 @@ export function parseModel(
       const line = headerLineOf(header.yaml, header.firstLine, key);
       throw new ConfigError(
         issue.code === "unrecognized_keys"
-          ? `${file}:${line}: unknown setting '${key}': use description, owner, key, latest_by, order_by, row_group_size or allow_schema_changes`
+          ? `${file}:${line}: unknown setting '${key}': use description, owner, key, latest_by, order_by, row_group_size, allow_schema_changes, partition_by, incremental or file_rows`
           : `${file}:${line}: setting '${key}': ${issue.message}`,
       );
     }
@@ -141,11 +162,19 @@ export function parseModel(
       ...(s.order_by && { orderBy: s.order_by }),
       ...(s.row_group_size && { rowGroupSize: s.row_group_size }),
       ...(s.allow_schema_changes !== undefined && { allowSchemaChanges: s.allow_schema_changes }),
+      ...(s.partition_by && { partitionBy: s.partition_by }),
+      ...(s.incremental && { incremental: true }),
+      ...(s.file_rows && { fileRows: s.file_rows }),
     };
     if (settings.latestBy && !settings.key)
       throw new ConfigError(
         `${file}:${headerLineOf(header.yaml, header.firstLine, "latest_by")}: latest_by needs a key`,
       );
+    if (settings.incremental && !(settings.key && settings.latestBy))
+      throw new ConfigError(
+        `${file}:${headerLineOf(header.yaml, header.firstLine, "incremental")}: incremental needs a key and latest_by, to merge new rows into the existing ones`,
+      );
+    incrementalLine = headerLineOf(header.yaml, header.firstLine, "incremental");
   }
   // The header's lines are blanked, not removed, so lines in the SQL are lines in the file.
   const offset = header ? header.bodyStart : 0;
@@ -153,6 +182,11 @@ export function parseModel(
   if (!/\S/.test(sql.replace(/--[^\n]*/g, "")))
     throw new ConfigError(`${file}: the model has no SQL: write a SELECT`);
   const refs = findReferences(sql);
+  const inputs = new Set(refs.map((ref) => `${ref.zone}.${ref.dataset}`));
+  if (settings.incremental && inputs.size !== 1)
+    throw new ConfigError(
+      `${file}:${incrementalLine}: an incremental model reads exactly one dataset, this one reads ${inputs.size} (${[...inputs].join(", ") || "none"}): drop incremental or split the model`,
+    );
   return {
     id: `${zone}.${dataset}`,
     zone,

@@ -15,7 +15,8 @@ export function modelStep(model: ProjectModel): PromotionStep {
   const inputs: Record<string, DatasetRef> = {};
   for (const ref of model.references)
     inputs[relationName(ref.zone, ref.dataset)] = { zone: ref.zone, dataset: ref.dataset };
-  const { key, latestBy, orderBy, rowGroupSize, allowSchemaChanges } = model.settings;
+  const { key, latestBy, orderBy, rowGroupSize, allowSchemaChanges, partitionBy, incremental, fileRows } =
+    model.settings;
   return {
     inputs,
     output: { zone: model.zone, dataset: model.dataset },
@@ -25,6 +26,9 @@ export function modelStep(model: ProjectModel): PromotionStep {
     ...(orderBy && { orderBy }),
     ...(rowGroupSize && { rowGroupSize }),
     ...(allowSchemaChanges && { allowSchemaChanges }),
+    ...(partitionBy && { partitionBy }),
+    ...(incremental && { incremental }),
+    ...(fileRows && { fileRows }),
   };
 }
 

@@ -3,16 +3,37 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLake } from "../../src/lake/index.ts";
+import { promote, readSnapshot } from "../../src/pipeline/index.ts";
 import { buildSite } from "../../src/site/index.ts";
 import { launchChromium } from "../../src/sources/index.ts";
 import { createSiteFixture, type SiteFixture } from "./fixture.ts";
 import { startStaticServer, type StaticServer } from "./staticServer.ts";
+import { APPENDS, append, step } from "../pipeline/fixtures/incrementalModel.ts";
+
+/** A page reading the files of an incremental model's version with DuckDB-WASM. */
+function incrementalPage(urls: string[]): string {
+  return `# Incremental
+
+\`\`\`js
+import {openDuckDB, registerDatasetVersion, query} from "./components/duckdb.js";
+const db = await openDuckDB();
+await registerDatasetVersion(db, {zone: "curated", dataset: "inc", version: 1, files: ${JSON.stringify(urls.map((url) => ({ url })))}});
+const result = await query(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d, sum(id * 1000 + rev)::DOUBLE AS s, sum(amount2)::DOUBLE AS a FROM "curated@1"."inc"');
+const row = result.get(0);
+\`\`\`
+
+<p id="incremental-rows">\${[row.n, row.d, row.s, row.a].join(" ")}</p>
+`;
+}
 
 describe("the explorer helper in Chromium", () => {
   let fixture: SiteFixture;
   let server: StaticServer;
   let browser: Browser;
   let parquetPath: string;
+  let incrementalExpected: string;
+  let incrementalFiles: number;
 
   beforeAll(async () => {
     fixture = await createSiteFixture();
@@ -26,13 +47,35 @@ describe("the explorer helper in Chromium", () => {
     );
     connection.closeSync();
     duckdb.closeSync();
+    // An incremental model after every append, and the same model rebuilt in full to compare with.
+    const lake = createLake({ lakeDir: join(fixture.root, "incremental-lake") });
+    let incremental;
+    for (const rows of APPENDS) {
+      await append(lake, rows);
+      incremental = await promote(lake, step("inc", true));
+    }
+    await promote(lake, step("full", false));
+    const full = (await readSnapshot(lake, "curated", "full")).rows;
+    incrementalExpected = [
+      full.length,
+      full.length,
+      full.reduce((sum, r) => sum + Number(r.id) * 1000 + Number(r.rev), 0),
+      // In cents, so the sum is exact, as DuckDB's sum of the DECIMAL column.
+      full.reduce((sum, r) => sum + Math.round(Number(r.amount2) * 100), 0) / 100,
+    ].join(" ");
+    const lakeFiles: Record<string, string> = { "/lake/sales.parquet": parquetPath };
+    for (const file of incremental!.manifest.files)
+      lakeFiles[`/lake/${file.key}`] = await lake.storage.localPath(file.key);
+    incrementalFiles = incremental!.manifest.files.length;
+    await fixture.write("notebooks/incremental.md", incrementalPage(Object.keys(lakeFiles).slice(1)));
     const build = await buildSite(fixture.config);
-    server = await startStaticServer(build.dir, { "/lake/sales.parquet": parquetPath });
+    server = await startStaticServer(build.dir, lakeFiles);
     browser = await launchChromium({
       // Any host but loopback fails to resolve: an off-origin request cannot succeed.
       extraArgs: ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
     });
-  });
+    // A site build and five promotions: slower than the default hook timeout on a loaded machine.
+  }, 360_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -69,6 +112,21 @@ describe("the explorer helper in Chromium", () => {
     expect(transferred).toBeLessThan(size / 4);
     console.log(`Parquet: ${transferred} of ${size} bytes in ${parquet.length} requests`);
     await context.close();
+  });
+
+  it("reads an incremental model's files with the rows of a full rebuild", async () => {
+    expect(incrementalFiles).toBeGreaterThan(1);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${server.origin}/incremental`);
+    await page.locator("#incremental-rows").filter({ hasText: /\d/ }).waitFor({ timeout: 30_000 });
+    expect(errors).toEqual([]);
+    expect(await page.locator("#incremental-rows").textContent()).toBe(incrementalExpected);
+    expect(server.requests.filter((r) => r.path.startsWith("/lake/curated/inc/") && r.status >= 400)).toEqual(
+      [],
+    );
+    await page.close();
   });
 
   it("renders Plot, d3 and Inputs from vendored modules with the self-hosted font", async () => {
