@@ -8,10 +8,10 @@
  *   aggregate_ms, duckdb_node_ms, aggregate_ratio   a whole-table GROUP BY (auto: browser or server)
  *   report_first_chart_ms, report_js_bytes          "/" cold: first chart, JS transferred
  *   explorer_first_result_ms, explorer_cold_bytes, explorer_warm_bytes   "/explorer" cold and warm
- *   *_data_before_modules   the page's data was requested before its module scripts had arrived
+ *   *_data_before_modules   the page's data was requested before Framework's runtime had arrived
  * and then one `goal.<figure>=<value> limit=<limit> ratio=<value/limit>` line per goal of the issue.
  *
- * The file (default --size 1GB, ~55M rows, sorted by ticker and date) is written in the curated
+ * The file (default --size 1GB, ~165M rows, sorted by ticker and date) is written in the curated
  * layout (the lake's Parquet compression and row group size: src/pipeline/parquetFile.ts) with
  * DuckDB in Node once and cached under /tmp/lakebook-bench-explorer/<rows>/; the site is built on
  * every run (it measures the current code). `--layout` instead compares row group sizes and
@@ -37,8 +37,8 @@ function arg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-/** Bytes per row of the generated data in the curated layout (measured: 1 GB for 55M rows). */
-const BYTES_PER_ROW = 19.5;
+/** Bytes per row of the generated data in the curated layout (measured: 6.95 MB for 1,075,463 rows). */
+const BYTES_PER_ROW = 6.5;
 
 /** `--size 1GB` / `512MB` -> rows; `--rows N` wins. */
 function rowsFromArgs(): number {
@@ -134,7 +134,7 @@ interface Seen {
 interface Tracked {
   page: Page;
   bytes(filter?: (url: string, type: string) => boolean): number;
-  /** Whether the first request matching `data` started before the page's last script arrived. */
+  /** Whether the first request matching `data` started before Framework's runtime had arrived. */
   startedBeforeScripts(data: (url: string) => boolean): boolean | "not requested";
   reset(): void;
 }
@@ -165,12 +165,10 @@ async function track(
     startedBeforeScripts(data) {
       const request = seen.filter((s) => data(s.url)).sort((a, b) => a.start - b.start)[0];
       if (!request) return "not requested";
-      // The module scripts the HTML names (Framework's runtime, the page's imports), not
-      // DuckDB's worker or the chunks a query imports later.
-      const scripts = seen.filter(
-        (s) => s.type.includes("javascript") && /\/_(observablehq|import|npm)\//.test(s.url),
-      );
-      return scripts.length > 0 && request.start < Math.max(...scripts.map((s) => s.end));
+      // Framework's runtime entry: no cell runs before it has arrived, so without a preload no
+      // data request can start before its end.
+      const client = seen.find((s) => /\/_observablehq\/client\.[\w-]*\.?js/.test(s.url));
+      return client !== undefined && request.start < client.end;
     },
     reset: () => (seen = []),
   };

@@ -154,11 +154,9 @@ describe("queries", () => {
     await editor.fill("");
     await editor.pressSequentially("SELECT * FROM cur");
     const option = (label: string) =>
-      page
-        .locator(".cm-tooltip-autocomplete li")
-        .filter({
-          has: page.locator(".cm-completionLabel", { hasText: new RegExp(`^${label.replace(".", "\\.")}$`) }),
-        });
+      page.locator(".cm-tooltip-autocomplete li").filter({
+        has: page.locator(".cm-completionLabel", { hasText: new RegExp(`^${label.replace(".", "\\.")}$`) }),
+      });
     await option("curated.prices").click();
     await editor.pressSequentially(" WHERE clo");
     await option("close").click();
@@ -270,7 +268,7 @@ describe("queries", () => {
 });
 
 describe("delivery", () => {
-  /** When `data` was first requested and when the page's last module script had arrived. */
+  /** When `data` was first requested and when Framework's runtime had arrived. */
   async function requestOrder(path: string, data: (url: string) => boolean, ready: string) {
     const { page } = await readerPage("vera");
     const seen: { url: string; type: string; start: number; end: number }[] = [];
@@ -287,26 +285,26 @@ describe("delivery", () => {
     await page.goto(`${site.server.url}${path}`);
     await page.locator(ready).first().waitFor({ timeout: 60_000 });
     await page.waitForLoadState("networkidle");
-    const scripts = seen.filter(
-      (s) => s.type.includes("javascript") && /\/_(observablehq|import|npm)\//.test(s.url),
-    );
+    // Framework's runtime entry: no cell runs before it has arrived, so without a preload no data
+    // request can start before its end.
+    const client = seen.find((s) => /\/_observablehq\/client\.[\w-]*\.?js/.test(s.url));
     const request = seen.find((s) => data(s.url));
-    return { dataStart: request?.start ?? Infinity, scriptsDone: Math.max(...scripts.map((s) => s.end)) };
+    return { dataStart: request?.start ?? Infinity, runtimeArrived: client?.end ?? -Infinity };
   }
 
-  it("requests a report page's data and the explorer's datasets before their module scripts have arrived", async () => {
+  it("requests a report page's data and the explorer's datasets before Framework's runtime has arrived", async () => {
     const report = await requestOrder(
       "/",
       (url) => url.includes("/_file/data/market."),
       "[data-testid=price-chart] svg",
     );
-    expect(report.dataStart).toBeLessThan(report.scriptsDone);
+    expect(report.dataStart).toBeLessThan(report.runtimeArrived);
     const explorer = await requestOrder(
       "/explorer",
       (url) => url.endsWith("/api/explorer/datasets"),
       "[data-testid=status][data-rows]",
     );
-    expect(explorer.dataStart).toBeLessThan(explorer.scriptsDone);
+    expect(explorer.dataStart).toBeLessThan(explorer.runtimeArrived);
   });
 });
 
