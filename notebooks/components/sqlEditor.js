@@ -41,6 +41,7 @@ export function createSqlEditor({ doc = "", datasets = [], onRun = () => {} } = 
     onRun();
     return true;
   };
+  let hasError = false;
   const view = new EditorView({
     doc,
     extensions: [
@@ -70,7 +71,6 @@ export function createSqlEditor({ doc = "", datasets = [], onRun = () => {} } = 
       theme,
     ],
   });
-  let hasError = false;
 
   function clearError() {
     hasError = false;
