@@ -32,6 +32,7 @@ export type {
 export { loadProject, runProject, listProject } from "./project/index.ts";
 export { configFromEnv, normalizeConfig, type Config } from "./config.ts";
 export { LakebookError, DataError, QualityError, SourceError, ConfigError } from "./errors.ts";
+export { bundleBrowserModule, type BrowserBundleOptions } from "./site/browserBundle.ts";
 export {
   createLake,
   buildCatalog,

@@ -12,5 +12,14 @@ export declare function resolveDatasetRefs(
   sql: string,
   datasets: readonly { zone: string; dataset: string; version: number }[],
   pins?: Readonly<Record<string, number>>,
-): { sql: string; refs: DatasetRef[] };
+): { sql: string; refs: DatasetRef[]; edits: RefEdit[] };
+/** One rewrite: `from`..`to` in the SQL as written became `at`..`end` in the rewritten SQL. */
+export interface RefEdit {
+  from: number;
+  to: number;
+  at: number;
+  end: number;
+}
+export declare function originalPosition(edits: readonly RefEdit[], position: number): number;
+export declare function duckErrorPosition(message: unknown, sql: string): number | undefined;
 export declare function quote(name: string): string;

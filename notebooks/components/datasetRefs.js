@@ -34,6 +34,9 @@ export function resolveDatasetRefs(sql, datasets, pins = {}) {
   const current = new Map(datasets.map((d) => [`${d.zone}.${d.dataset}`, d.version]));
   const tokens = tokenize(sql);
   const refs = new Map();
+  // Each rewrite as {from, to} in `sql` and {at, end} in the output, to map DuckDB's error
+  // positions (which point into the output) back to what the user wrote.
+  const edits = [];
   let out = "";
   let last = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -89,12 +92,66 @@ export function resolveDatasetRefs(sql, datasets, pins = {}) {
     const explicit = version !== undefined;
     version ??= pins[key] ?? current.get(key);
     refs.set(`${key}@${version}`, { zone, dataset: nameToken.value, version, explicit });
-    out += sql.slice(last, token.start) + `${quote(`${zone}@${version}`)}.${quote(nameToken.value)}`;
+    out += sql.slice(last, token.start);
+    const rewrittenAt = out.length;
+    out += `${quote(`${zone}@${version}`)}.${quote(nameToken.value)}`;
+    edits.push({ from: token.start, to: tokens[end].end, at: rewrittenAt, end: out.length });
     last = tokens[end].end;
     i = end;
   }
   out += sql.slice(last);
-  return { sql: out, refs: [...refs.values()] };
+  return { sql: out, refs: [...refs.values()], edits };
+}
+
+/**
+ * The position in the SQL as written for `position` in the rewritten SQL (`edits` from
+ * resolveDatasetRefs): shifted past earlier rewrites; inside a rewrite, its start.
+ */
+export function originalPosition(edits, position) {
+  let shift = 0;
+  for (const edit of edits) {
+    if (position < edit.at) break;
+    if (position < edit.end) return edit.from;
+    shift = edit.to - edit.end;
+  }
+  return position + shift;
+}
+
+/**
+ * The 0-based offset in `sql` that a DuckDB error message points at, or undefined. DuckDB appends
+ * the line it failed on and a caret under the spot:
+ *
+ *   Parser Error: syntax error at or near "FORM"
+ *   LINE 2: SELECT * FORM prices
+ *                    ^
+ * A long line is shown as an 80-character window with "..." on a cut side; the window is found
+ * in the line to place the caret. Messages without a caret may say "at character N" (1-based).
+ */
+export function duckErrorPosition(message, sql) {
+  const text = String(message ?? "");
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length - 1; i++) {
+    const match = /^LINE (\d+): /.exec(lines[i]);
+    const caret = lines[i + 1].indexOf("^");
+    if (!match || caret < 0) continue;
+    let shown = lines[i].slice(match[0].length);
+    let column = caret - match[0].length;
+    if (shown.startsWith("...")) {
+      shown = shown.slice(3);
+      column -= 3;
+    }
+    if (shown.endsWith("...")) shown = shown.slice(0, -3);
+    const lineStarts = [0];
+    for (let c = 0; c < sql.length; c++) if (sql[c] === "\n") lineStarts.push(c + 1);
+    const start = lineStarts[Number(match[1]) - 1];
+    if (start === undefined) return undefined;
+    const lineEnd = sql.indexOf("\n", start);
+    const line = sql.slice(start, lineEnd === -1 ? sql.length : lineEnd);
+    const window = Math.max(0, line.indexOf(shown));
+    return Math.min(sql.length, start + window + Math.max(0, column));
+  }
+  const at = /at character (\d+)/.exec(text);
+  return at ? Math.min(sql.length, Number(at[1]) - 1) : undefined;
 }
 
 /** Quotes an identifier. */

@@ -4,7 +4,7 @@
  * it in the browser or on the server, returning rows in one shape wherever it ran.
  */
 import { arrowToRows } from "./arrowRows.js";
-import { resolveDatasetRefs } from "./datasetRefs.js";
+import { duckErrorPosition, originalPosition, resolveDatasetRefs } from "./datasetRefs.js";
 import { query, registerDatasetVersion } from "./duckdb.js";
 import { fetchVersion, serverQuery } from "./explorerApi.js";
 import { LOCAL_BYTES_LIMIT, estimateBytes } from "./queryPlanner.js";
@@ -71,9 +71,22 @@ export function createExplorerRunner({ db, datasets, server }) {
       let truncated = false;
       if (onServer) {
         const pinned = Object.fromEntries(resolved.refs.map((r) => [`${r.zone}.${r.dataset}`, r.version]));
-        ({ table, bytes: transferred, truncated } = await serverQuery(sql, pinned));
+        try {
+          ({ table, bytes: transferred, truncated } = await serverQuery(sql, pinned));
+        } catch (error) {
+          // The server names the spot in the SQL as sent ("at character N").
+          throw withPosition(error, duckErrorPosition(error?.message, sql));
+        }
       } else {
-        table = await query(await db, resolved.sql);
+        try {
+          table = await query(await db, resolved.sql);
+        } catch (error) {
+          const position = duckErrorPosition(error?.message, resolved.sql);
+          throw withPosition(
+            error,
+            position === undefined ? undefined : originalPosition(resolved.edits, position),
+          );
+        }
       }
       return {
         ...toResult(table),
@@ -86,6 +99,13 @@ export function createExplorerRunner({ db, datasets, server }) {
       };
     },
   };
+}
+
+/** `error` with `position` (0-based, in the SQL as written) when one is known. */
+function withPosition(error, position) {
+  const wrapped = error instanceof Error ? error : new Error(String(error));
+  if (position !== undefined) wrapped.position = position;
+  return wrapped;
 }
 
 /** Arrow table (from DuckDB-WASM or the server) -> {columns: [{name, kind, type}], rows}. */

@@ -21,6 +21,8 @@ import { createLake, readManifest } from "../../src/lake/index.ts";
 import { quoteIdentifier, quoteLiteral } from "../../src/pipeline/index.ts";
 import {
   DatasetRefError,
+  duckErrorPosition,
+  originalPosition,
   resolveDatasetRefs,
   type DatasetRef,
 } from "../../notebooks/components/datasetRefs.js";
@@ -91,6 +93,14 @@ export async function startServerQuery(
     autoload_known_extensions: "false",
   });
   const connection = await instance.connect();
+  // DuckDB's caret points into the rewritten SQL; the reader is told the spot in what they wrote.
+  const sqlError = (error: unknown, message = duckMessage(error)) => {
+    const position = duckErrorPosition((error as Error)?.message ?? error, resolved.sql);
+    return queryError(
+      message,
+      position === undefined ? undefined : originalPosition(resolved.edits, position),
+    );
+  };
   const close = () => {
     connection.closeSync();
     instance.closeSync();
@@ -111,12 +121,12 @@ export async function startServerQuery(
     await connection.run("SET lock_configuration = true");
 
     const statements = await connection.extractStatements(resolved.sql).catch((error: unknown) => {
-      throw queryError(duckMessage(error));
+      throw sqlError(error);
     });
     if (statements.count !== 1)
       throw queryError(`send exactly one SQL statement (this has ${statements.count})`);
     const prepared = await statements.prepare(0).catch((error: unknown) => {
-      throw queryError(duckMessage(error));
+      throw sqlError(error);
     });
     if (!ALLOWED_STATEMENTS.has(prepared.statementType))
       throw queryError("only SELECT queries run on the server: the datasets are read-only");
@@ -129,7 +139,7 @@ export async function startServerQuery(
       first = await result.fetchChunk();
     } catch (error) {
       stopTimer();
-      throw queryError(timedOut(error, limits) ?? duckMessage(error));
+      throw sqlError(error, timedOut(error, limits) ?? duckMessage(error));
     }
     const started = result;
     return {

@@ -8,6 +8,7 @@
  *    npm imports are served from node_modules, a page importing a package that is not installed
  *    fails with what to install;
  * 3. scans the output for load-time requests to other origins (offOrigin.ts) and fails on any,
+ *    adds preload tags for each page's data (preload.ts), precompresses the assets,
  *    and writes the pages' access rules from their front matter (pageAccess.ts);
  * 4. renames the folder to `builds/<buildId>`, switches `current` to it (publish.ts) and prunes
  *    old builds.
@@ -46,6 +47,7 @@ import {
   switchCurrent,
 } from "./publish.ts";
 import { precompressBuild } from "./precompress.ts";
+import { addPreloads } from "./preload.ts";
 
 /** Side effects of a build, swappable in tests. */
 export interface BuildSiteEffects {
@@ -179,6 +181,8 @@ async function buildSiteNow(
     phaseDone("pages");
     const references = await findOffOriginReferences(partialDir);
     if (references.length > 0) throw offOriginError(references);
+    const preloads = await addPreloads(config.notebooksDir, partialDir);
+    log.info({ preloads }, "data preloads added to the pages");
     const compressed = await precompressBuild(partialDir);
     log.info(compressed, "assets precompressed (brotli, gzip)");
     const restricted = await writePageAccess(config.notebooksDir, partialDir);

@@ -11,6 +11,7 @@ export {
   type BuildSiteResult,
 } from "./build.ts";
 export { linkLoaders, LOADERS_LINK } from "./loaders.ts";
+export { bundleBrowserModule, type BrowserBundleOptions } from "./browserBundle.ts";
 export {
   formatProgress,
   parseFrameworkLine,

@@ -143,7 +143,8 @@ export function accessOf(markdown: string, source: string): readonly string[] | 
 }
 
 /** Markdown pages under `dir`, skipping what Framework does not build (dot and underscore names). */
-async function markdownPages(dir: string): Promise<string[]> {
+/** The Markdown pages under `dir` (Framework skips `.` and `_` entries and node_modules). */
+export async function markdownPages(dir: string): Promise<string[]> {
   const pages: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (entry.name.startsWith(".") || entry.name.startsWith("_") || entry.name === "node_modules") continue;

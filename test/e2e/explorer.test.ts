@@ -75,11 +75,14 @@ async function runQuery(page: Page, sql: string): Promise<void> {
   await page.locator("[data-testid=sql]").fill(sql);
   await page.locator("[data-testid=sql]").press("Control+Enter");
   await expect
-    .poll(async () => {
-      const text = await page.locator("[data-testid=status]").innerText();
-      const error = await page.locator("[data-testid=error]").isVisible();
-      return error || (text !== before && text !== "Running…" && text !== "");
-    })
+    .poll(
+      async () => {
+        const text = await page.locator("[data-testid=status]").innerText();
+        const error = await page.locator("[data-testid=error]").isVisible();
+        return error || (text !== before && text !== "Running…" && text !== "");
+      },
+      { timeout: 60_000 },
+    )
     .toBe(true);
 }
 
@@ -142,6 +145,53 @@ describe("queries", () => {
     await runQuery(page, "SELECT * FROM read_csv('/etc/passwd')");
     expect(await page.locator("[data-testid=error]").innerText()).toContain("Permission Error");
     expect(await page.content()).not.toContain("root:x:0");
+  });
+
+  it("completes dataset and column names, runs on Ctrl+Enter and marks an error where it is", async () => {
+    const { page } = await readerPage("vera");
+    await openExplorer(page);
+    const editor = page.locator("[data-testid=sql]");
+    await editor.fill("");
+    await editor.pressSequentially("SELECT * FROM cur");
+    const option = (label: string) =>
+      page.locator(".cm-tooltip-autocomplete li").filter({
+        has: page.locator(".cm-completionLabel", { hasText: new RegExp(`^${label.replace(".", "\\.")}$`) }),
+      });
+    await option("curated.prices").click();
+    await editor.pressSequentially(" WHERE clo");
+    await option("close").click();
+    expect(await editor.innerText()).toBe("SELECT * FROM curated.prices WHERE close");
+    const before = await page.locator("[data-testid=status]").innerText();
+    await editor.pressSequentially(" > 1000");
+    await editor.press("Control+Enter");
+    await expect.poll(() => page.locator("[data-testid=status]").innerText()).not.toBe(before);
+    await page.locator("[data-testid=status][data-rows]").waitFor();
+    expect(Number(await page.locator("[data-testid=grid-count]").getAttribute("data-rows"))).toBeGreaterThan(
+      0,
+    );
+
+    // "WHER" reads as a table alias, so DuckDB stops at "close": after the rewritten reference.
+    const bad = "SELECT ticker FROM curated.prices WHER close > 3";
+    const caret = () =>
+      page.evaluate(() => {
+        const selection = window.getSelection()!;
+        const range = document.createRange();
+        range.setStart(document.querySelector(".cm-content")!, 0);
+        range.setEnd(selection.anchorNode!, selection.anchorOffset);
+        return range.toString().length;
+      });
+    for (const where of ["local", "server"]) {
+      await page.locator("[data-testid=where]").selectOption(where);
+      await runQuery(page, bad);
+      expect(await page.locator("[data-testid=error]").innerText()).toContain("syntax error");
+      expect(await page.locator(".cm-lintRange-error").innerText()).toBe("close");
+      expect(await page.locator("[data-testid=error]").getAttribute("data-position")).toBe(
+        String(bad.indexOf("close")),
+      );
+      expect(await caret()).toBe(bad.indexOf("close"));
+    }
+    await runQuery(page, "SELECT nope FROM prices");
+    expect(await page.locator(".cm-lintRange-error").innerText()).toBe("nope");
   });
 
   it("travels in time with curated.prices@1 and keeps the history in the browser", async () => {
@@ -207,6 +257,54 @@ describe("queries", () => {
     const { page } = await readerPage("vera", { width: 390, height: 844 });
     await openExplorer(page);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const editor = (await page.locator(".cm-editor").boundingBox())!;
+    expect(editor.x + editor.width).toBeLessThanOrEqual(390);
+    await runQuery(
+      page,
+      "SELECT 'a long line that wraps inside the editor instead of widening the page' AS text, 1 AS n",
+    );
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  });
+});
+
+describe("delivery", () => {
+  /** When `data` was first requested and when Framework's runtime had arrived. */
+  async function requestOrder(path: string, data: (url: string) => boolean, ready: string) {
+    const { page } = await readerPage("vera");
+    const seen: { url: string; type: string; start: number; end: number }[] = [];
+    page.on("requestfinished", async (request) => {
+      const timing = request.timing();
+      const type = (await request.response())?.headers()["content-type"] ?? "";
+      seen.push({
+        url: request.url(),
+        type,
+        start: timing.startTime,
+        end: timing.startTime + timing.responseEnd,
+      });
+    });
+    await page.goto(`${site.server.url}${path}`);
+    await page.locator(ready).first().waitFor({ timeout: 60_000 });
+    await page.waitForLoadState("networkidle");
+    // Framework's runtime entry: no cell runs before it has arrived, so without a preload no data
+    // request can start before its end.
+    const client = seen.find((s) => /\/_observablehq\/client\.[\w-]*\.?js/.test(s.url));
+    const request = seen.find((s) => data(s.url));
+    return { dataStart: request?.start ?? Infinity, runtimeArrived: client?.end ?? -Infinity };
+  }
+
+  it("requests a report page's data and the explorer's datasets before Framework's runtime has arrived", async () => {
+    const report = await requestOrder(
+      "/",
+      (url) => url.includes("/_file/data/market."),
+      "[data-testid=price-chart] svg",
+    );
+    expect(report.dataStart).toBeLessThan(report.runtimeArrived);
+    const explorer = await requestOrder(
+      "/explorer",
+      (url) => url.endsWith("/api/explorer/datasets"),
+      "[data-testid=status][data-rows]",
+    );
+    expect(explorer.dataStart).toBeLessThan(explorer.runtimeArrived);
   });
 });
 

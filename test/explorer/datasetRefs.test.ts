@@ -32,7 +32,7 @@ describe("dataset references in explorer SQL", () => {
 
   it("leaves comments, strings, columns named like datasets and other tables alone", () => {
     const text = "-- from prices\nSELECT prices FROM other /* join prices */ WHERE x = 'from prices'";
-    expect(resolveDatasetRefs(text, datasets)).toEqual({ sql: text, refs: [] });
+    expect(resolveDatasetRefs(text, datasets)).toEqual({ sql: text, refs: [], edits: [] });
   });
 
   it("refuses a dataset that is not readable with the same answer as a missing one", () => {
