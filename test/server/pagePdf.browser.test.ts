@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../server/index.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { readPdfFacts } from "../helpers/pdf.ts";
+import { readPdfFacts, readPdfText } from "../helpers/pdf.ts";
 import { addUser, as, login, type Session } from "./authHelpers.ts";
 import { BUILD_1, createFixture, page, type Fixture } from "./fixture.ts";
 import { openTestStore, type TestStore } from "./store.ts";
@@ -77,6 +77,13 @@ describe("page PDF snapshots", () => {
     const facts = readPdfFacts(bytes);
     expect(facts.title).toBe("Home report");
     expect(facts.pages).toBeGreaterThanOrEqual(1);
+    // The page's text is printed; the account line and the PDF link (screen only) are not.
+    const text = readPdfText(bytes);
+    expect(text).toContain("Home report");
+    expect(text).toContain("Quarterly numbers");
+    expect(text).toMatch(/Built .* build 20260101T000000000Z-b1b1b1/);
+    expect(text).not.toContain("Signed in as");
+    expect(text).not.toContain("PDF");
   }, 60_000);
 
   it("is rendered once per build and kind of reader, then served from the cache", async () => {
