@@ -31,6 +31,7 @@ import {
   prepareCache,
   readFrameworkSpec,
   selfHostedStylesheets,
+  withOfflineDuckDB,
   type FrameworkProject,
 } from "../src/site/index.ts";
 
@@ -64,7 +65,10 @@ export async function startPreview(
     const own = await readFrameworkSpec(config.root);
     spec = { ...own, globalStylesheets: selfHostedStylesheets(own.globalStylesheets) };
   }
-  const frameworkConfig = normalizeConfig({ ...spec, root: pagesDir });
+  const frameworkConfig = normalizeConfig({
+    ...(await withOfflineDuckDB(spec, searchRoots)),
+    root: pagesDir,
+  });
   await prepareCache(pagesDir, searchRoots, logger);
   // As in builds: npm imports are answered from node_modules, other downloads refused, for as
   // long as the preview runs (the guard passes every other request through).

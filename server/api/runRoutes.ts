@@ -1,4 +1,6 @@
 /** Runs: history, trigger, cancel, logs and the live event stream. */
+import { ConfigError, HttpError } from "../../src/errors.ts";
+import { checkProjectJob } from "../../src/project/index.ts";
 import { streamRunEvents } from "./events.ts";
 import { needRunner, needStore, notFound, type ApiRoute } from "./route.ts";
 import * as s from "./schemas.ts";
@@ -31,6 +33,11 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
     status: 202,
     async handler(ctx, { principal, body }) {
       const input = body as z.infer<typeof s.triggerBody>;
+      // A selection naming nothing in the project is refused now, not queued to fail later.
+      await checkProjectJob(ctx.config.root, input.job).catch((error: unknown) => {
+        if (error instanceof ConfigError) throw new HttpError(400, error.message, { cause: error });
+        throw error;
+      });
       return needRunner(ctx).trigger({ ...input, triggeredBy: principal.user?.name ?? null });
     },
   },

@@ -1,7 +1,7 @@
 /** Schedules (cron, UTC) and the audit log. */
 import { checkCron } from "../runs/scheduler.ts";
-import { HttpError } from "../../src/errors.ts";
-import { parseJob } from "../../src/project/index.ts";
+import { ConfigError, HttpError } from "../../src/errors.ts";
+import { checkProjectJob, parseJob } from "../../src/project/index.ts";
 import { needRunner, needStore, notFound, type ApiContext, type ApiRoute } from "./route.ts";
 import * as s from "./schemas.ts";
 import type { z } from "zod";
@@ -28,7 +28,7 @@ export const SCHEDULE_ROUTES: readonly ApiRoute[] = [
     async handler(ctx, { principal, body }) {
       const input = body as z.infer<typeof s.scheduleBody>;
       checkCron(input.cron);
-      checkJob(ctx, input.job);
+      await checkJob(ctx, input.job);
       const schedule = await needStore(ctx).addSchedule(input);
       await ctx.store?.audit({
         action: "schedule.add",
@@ -67,7 +67,7 @@ export const SCHEDULE_ROUTES: readonly ApiRoute[] = [
     async handler(ctx, { principal, params, body }) {
       const input = body as z.infer<typeof s.schedulePatch>;
       if (input.cron !== undefined) checkCron(input.cron);
-      if (input.job !== undefined) checkJob(ctx, input.job);
+      if (input.job !== undefined) await checkJob(ctx, input.job);
       const schedule = await needStore(ctx).updateSchedule(params.id as string, input);
       if (!schedule) throw notFound(`schedule ${String(params.id)}`);
       await ctx.store?.audit({
@@ -136,11 +136,16 @@ export const SCHEDULE_ROUTES: readonly ApiRoute[] = [
   },
 ];
 
-function checkJob(ctx: ApiContext, job: string): void {
+async function checkJob(ctx: ApiContext, job: string): Promise<void> {
   const names = ctx.runner?.jobNames ?? [];
   // Listed jobs, and any project job (run:<selection>, steps joined by ';') the runner resolves.
   if (!names.includes(job) && !(ctx.runner && isProjectJob(job)))
     throw new HttpError(400, `unknown job '${job}': use one of ${names.join(", ")}`);
+  // A selection naming nothing in the project would fail at every tick: refused now.
+  await checkProjectJob(ctx.config.root, job).catch((error: unknown) => {
+    if (error instanceof ConfigError) throw new HttpError(400, error.message, { cause: error });
+    throw error;
+  });
 }
 
 function isProjectJob(job: string): boolean {

@@ -24,7 +24,7 @@ export { parseModel, type ProjectModel, type ModelSettings, type ModelReference 
 export { findReferences, type SqlReference } from "./sqlRefs.ts";
 export { buildGraph, type ProjectGraph, type GraphNode } from "./graph.ts";
 export { parseSelection, selectNodes, type SelectionTerm } from "./selection.ts";
-export { parseJob, type JobStep } from "./jobs.ts";
+export { checkProjectJob, parseJob, type JobStep } from "./jobs.ts";
 export { loadProject, loadSources, loadModels, type Project } from "./discover.ts";
 export {
   runProject,

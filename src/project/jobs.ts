@@ -6,7 +6,8 @@
  * `run`.
  */
 import { ConfigError } from "../errors.ts";
-import { parseSelection } from "./selection.ts";
+import { loadProject } from "./discover.ts";
+import { parseSelection, selectNodes } from "./selection.ts";
 
 export type JobStep = { kind: "run"; selection: string[] } | { kind: "build" };
 
@@ -31,4 +32,24 @@ export function parseJob(job: string): JobStep[] {
       `invalid job step '${text}': use build, run or run:<selection> (steps separated by ';')`,
     );
   });
+}
+
+/**
+ * Checks, before a run is queued, that every selection of `job` names something in the project
+ * at `root` (a typo answers at once, not as a failed run). Job names that are not project jobs
+ * (`build`, a server's own jobs) pass; a project that does not load throws its own error.
+ */
+export async function checkProjectJob(root: string, job: string): Promise<void> {
+  let steps: JobStep[];
+  try {
+    steps = parseJob(job);
+  } catch {
+    return;
+  }
+  const selections = steps.flatMap((step) =>
+    step.kind === "run" && step.selection.length > 0 ? [step.selection] : [],
+  );
+  if (selections.length === 0) return;
+  const project = await loadProject(root);
+  for (const selection of selections) selectNodes(project.graph, selection);
 }

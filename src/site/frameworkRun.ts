@@ -9,6 +9,7 @@ import type { Logger } from "../logger.ts";
 import { parseFrameworkLine, type ProgressListener } from "./buildProgress.ts";
 import { loadFramework, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
 import { relocateFontStylesheet, writeFontStylesheet } from "./fonts.ts";
+import { DUCKDB_WASM_PACKAGE, offlineDuckDBSpec } from "./duckdbWasm.ts";
 import { createLocalNpm } from "./localNpm.ts";
 import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { prepareNpmCache } from "./vendor.ts";
@@ -38,12 +39,22 @@ export async function prepareCache(
   await writeFontStylesheet(root);
 }
 
+/** The spec with the DuckDB extensions an offline build can do without (duckdbWasm.ts). */
+export async function withOfflineDuckDB(
+  spec: Readonly<Record<string, unknown>>,
+  searchRoots: readonly string[],
+): Promise<Record<string, unknown>> {
+  const installed = await createLocalNpm(searchRoots).installedVersion(DUCKDB_WASM_PACKAGE);
+  return offlineDuckDBSpec(spec, installed);
+}
+
 /** Runs Framework's build into `outputDir` (which must exist and be empty). */
 export async function runFrameworkBuild(run: FrameworkRun): Promise<void> {
   const { logger } = run;
   const framework = await loadFramework();
   await prepareCache(run.root, run.searchRoots, logger);
-  const frameworkConfig = framework.normalizeConfig({ ...run.spec, root: run.root, output: run.outputDir });
+  const spec = await withOfflineDuckDB(run.spec, run.searchRoots);
+  const frameworkConfig = framework.normalizeConfig({ ...spec, root: run.root, output: run.outputDir });
   const output = new LineOutput(logger, run.onProgress);
   // Framework often starts a line on `output` and ends it with `logger.log`.
   const frameworkLogger: FrameworkLogger = {

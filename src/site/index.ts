@@ -39,7 +39,7 @@ export { DUCKDB_WASM_VERSION, prepareNpmCache } from "./vendor.ts";
 export { FONT_ENTRY, selfHostedStylesheets, writeFontStylesheet } from "./fonts.ts";
 export { createLocalNpm, LAKEBOOK_ROOT, MissingPackageError, type LocalNpm } from "./localNpm.ts";
 export { guardFrameworkDownloads, type NetworkGuard } from "./networkGuard.ts";
-export { prepareCache } from "./frameworkRun.ts";
+export { prepareCache, withOfflineDuckDB } from "./frameworkRun.ts";
 export {
   detectProject,
   readFrameworkProject,

@@ -27,6 +27,7 @@ import { dirname, extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 import { BuildError } from "../errors.ts";
+import { FRAMEWORK_DUCKDB_WASM, substitutesDuckDB } from "./duckdbWasm.ts";
 
 /** First line of every bundle this module writes; a cached `_esm.js` without it is rebuilt. */
 export const BUNDLE_BANNER = "/* lakebook bundle 2 */";
@@ -97,9 +98,11 @@ async function registryAnswer(
   // Framework resolves a version for every library its client bundle can load lazily, used or
   // not; a package that is not installed gets a version that fails only if a page fetches it.
   const version = (await find(name))?.version ?? MISSING_VERSION;
-  const body = disttag
-    ? { name, version }
-    : { name, "dist-tags": { latest: version }, versions: { [version]: { name, version } } };
+  const versions: Record<string, { name: string; version: string }> = { [version]: { name, version } };
+  // Framework's DuckDB pin resolves to a version this install answers for (duckdbWasm.ts).
+  if (substitutesDuckDB(name, FRAMEWORK_DUCKDB_WASM, version))
+    versions[FRAMEWORK_DUCKDB_WASM] = { name, version: FRAMEWORK_DUCKDB_WASM };
+  const body = disttag ? { name, version } : { name, "dist-tags": { latest: version }, versions };
   return Response.json(body);
 }
 
@@ -117,18 +120,20 @@ async function fileAnswer(
       `which is not installed in the project's node_modules (nor Lakebook's)`,
     );
   }
-  if (installed.version !== version && name === "@duckdb/duckdb-wasm") {
+  // Framework's DuckDB pin is answered with the installed built-in-Parquet version (duckdbWasm.ts).
+  const substitute = substitutesDuckDB(name, version, installed.version);
+  if (installed.version !== version && !substitute && name === "@duckdb/duckdb-wasm") {
     throw new MissingPackageError(
       `npm:${name}@${version}`,
       `npm install --save-exact ${name}@${version}`,
-      `the DuckDB-WASM of Framework's \`sql\` front matter, DuckDBClient and an unversioned ` +
-        `npm:@duckdb/duckdb-wasm, which loads its Parquet reader from extensions.duckdb.org (offline: ` +
-        `not at all). Use npm:${name}@${installed.version} explicitly (Parquet built in; Lakebook's ` +
-        `openDuckDB() in notebooks/components/duckdb.js), or FileAttachment(...).parquet(); to move to ` +
-        `${version} anyway`,
+      `but node_modules holds ${installed.version}. DuckDB-WASM 1.28 and later load their Parquet ` +
+        `reader from extensions.duckdb.org, which an offline build cannot reach: import it without a ` +
+        `version (Framework's \`sql\` and DuckDBClient then get ${installed.version}), or install ` +
+        `${version} and self-host its extension files (README, "DuckDB in the browser, offline"); ` +
+        `to install it anyway`,
     );
   }
-  if (installed.version !== version) {
+  if (installed.version !== version && !substitute) {
     throw new MissingPackageError(
       `${shown} at ${version}`,
       `npm install --save-exact ${name}@${version}`,

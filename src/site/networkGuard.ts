@@ -81,10 +81,10 @@ export function explainBlockedRequest({ url, during, reason }: BlockedRequest): 
   const parsed = new URL(url);
   if (parsed.hostname.endsWith("extensions.duckdb.org")) {
     return (
-      `${where} makes Framework download a DuckDB extension from ${url}: Framework's \`sql\` and ` +
-      `DuckDBClient load their Parquet and JSON readers from there, which needs the network. Read Parquet ` +
-      `with FileAttachment(...).parquet(), or with DuckDB-WASM 1.27.0 (Parquet built in; see "Offline by ` +
-      `design" in Lakebook's README)`
+      `${where} makes Framework download a DuckDB extension from ${url}, which needs the network: ` +
+      `remove it from the config's duckdb.extensions (Parquet is built into the DuckDB-WASM Lakebook ` +
+      `serves), or self-host the extension file in .observablehq/cache/_duckdb/ (see "DuckDB in the ` +
+      `browser" in Lakebook's README)`
     );
   }
   return `${where} makes Framework download ${url}; Lakebook builds run offline: vendor the file or remove the import`;

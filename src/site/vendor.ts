@@ -14,6 +14,7 @@
 import { existsSync } from "node:fs";
 import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { substitutesDuckDB } from "./duckdbWasm.ts";
 import { BUNDLE_BANNER, MISSING_VERSION, type LocalNpm } from "./localNpm.ts";
 
 /** The DuckDB-WASM version Lakebook's explorer pins (`npm:@duckdb/duckdb-wasm@1.27.0`). */
@@ -33,7 +34,7 @@ export async function prepareNpmCache(root: string, npm: LocalNpm): Promise<stri
     const installed = await npm.installedVersion(name);
     const stale =
       PLACEHOLDERS.has(version) ||
-      (installed !== undefined && installed !== version) ||
+      (installed !== undefined && installed !== version && !substitutesDuckDB(name, version, installed)) ||
       (installed !== undefined && (await isForeignBundle(join(cacheDir, entry))));
     if (!stale) continue;
     await rm(join(cacheDir, entry), { recursive: true, force: true });

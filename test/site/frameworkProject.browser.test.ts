@@ -99,6 +99,7 @@ describe.skipIf(isolation !== undefined)("Framework projects built offline and s
       "index.md",
       "items",
       "libraries.md",
+      "sql.md",
       "themes",
     ]);
     expect(await readdir(join(framework.root, "src", ".observablehq"))).toEqual(["cache"]);

@@ -60,6 +60,8 @@ export const EXPECTED: Record<string, Record<string, string>> = {
     inputs: "form",
     htl: "SPAN",
   },
+  // Framework's own DuckDB (sql front matter and DuckDBClient) reading Parquet and CSV offline.
+  "/sql": { "sql-front-matter": "3:60", duckdbclient: "42" },
   "/items/alpha": { item: "alpha" },
   ...Object.fromEntries(THEMES.map((theme) => [`/themes/${theme}`, { theme }])),
 };
@@ -181,6 +183,25 @@ Body text in the theme's serif font.
 <p id="theme">\${"${theme}"}</p>
 `;
 
+const SQL_PAGE = `---
+sql:
+  nums: data/table.parquet
+---
+# SQL
+
+\`\`\`sql id=rows
+SELECT count(*)::INT AS n, sum(v)::INT AS s FROM nums
+\`\`\`
+
+\`\`\`js
+const db = await DuckDBClient.of({sales: FileAttachment("data/sales.csv")});
+const [total] = await db.query("SELECT sum(amount)::INT AS t FROM sales");
+\`\`\`
+
+<p id="sql-front-matter">\${Array.from(rows)[0].n}:\${Array.from(rows)[0].s}</p>
+<p id="duckdbclient">\${total.t}</p>
+`;
+
 const TS_LOADER = `const rows: [string, number][] = [["north", 10], ["south", 32]];
 process.stdout.write("region,amount\\n" + rows.map((r) => r.join(",")).join("\\n") + "\\n");
 `;
@@ -213,6 +234,7 @@ export async function createFrameworkProject(): Promise<FrameworkFixture> {
   await write("src/index.md", INDEX);
   await write("src/formats.md", FORMATS);
   await write("src/libraries.md", LIBRARIES);
+  await write("src/sql.md", SQL_PAGE);
   await write("src/items/[id].md", ITEM);
   for (const theme of THEMES) await write(`src/themes/${theme}.md`, themePage(theme));
   await write("src/data/sales.csv.ts", TS_LOADER);

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createLocalNpm, MissingPackageError, prepareNpmCache } from "../../src/site/index.ts";
+import { offlineDuckDBSpec } from "../../src/site/duckdbWasm.ts";
+import { createLocalNpm, LAKEBOOK_ROOT, MissingPackageError, prepareNpmCache } from "../../src/site/index.ts";
 import { useTempDirs } from "../helpers/tempDir.ts";
 
 const tempDir = useTempDirs();
@@ -87,6 +88,55 @@ describe("the local npm answers Framework's downloads from node_modules", () => 
     expect((error as Error).message).toMatch(
       /npm:d3\/dist\/d3\.min\.js at 6\.0\.0.*holds 7\.9\.2.*npm install --save-exact d3@6\.0\.0/,
     );
+  });
+});
+
+describe("Framework's DuckDB-WASM pin offline", () => {
+  it("answers the pinned 1.29.0 with the installed 1.27.0's files", async () => {
+    const ranged = (await (await fetchLocal("https://registry.npmjs.org/@duckdb/duckdb-wasm")).json()) as {
+      versions: object;
+    };
+    expect(Object.keys(ranged.versions).sort()).toEqual(["1.27.0", "1.29.0"]);
+    const wasm = await fetchLocal(
+      "https://cdn.jsdelivr.net/npm/@duckdb/duckdb-wasm@1.29.0/dist/duckdb-eh.wasm",
+    );
+    const installed = await readFile(
+      join(LAKEBOOK_ROOT, "node_modules/@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"),
+    );
+    expect(Buffer.from(await wasm.arrayBuffer()).equals(installed)).toBe(true);
+  });
+
+  it("refuses another version of DuckDB-WASM, explaining the offline choice", async () => {
+    const error = await npm
+      .respond(new URL("https://cdn.jsdelivr.net/npm/@duckdb/duckdb-wasm@1.32.0/+esm"))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingPackageError);
+    expect((error as Error).message).toMatch(/holds 1\.27\.0.*extensions\.duckdb\.org.*without a version/);
+  });
+
+  it("leaves out the extensions an offline build cannot download, keeping the project's others", () => {
+    expect(offlineDuckDBSpec({ title: "t" }, "1.27.0")).toEqual({
+      title: "t",
+      duckdb: { extensions: { parquet: null, json: null } },
+    });
+    expect(offlineDuckDBSpec({ duckdb: { extensions: ["spatial"] } }, "1.27.0")).toEqual({
+      duckdb: { extensions: { spatial: {}, parquet: null, json: null } },
+    });
+    // Asked for by name: kept, so the build names the download it cannot make.
+    expect(offlineDuckDBSpec({ duckdb: { extensions: { json: true } } }, "1.27.0")).toEqual({
+      duckdb: { extensions: { json: true, parquet: null } },
+    });
+    // The project installed Framework's own version: its config is used as it is.
+    expect(offlineDuckDBSpec({ title: "t" }, "1.29.0")).toEqual({ title: "t" });
+  });
+
+  it("keeps the pinned version's cache folder when it holds the installed version's files", async () => {
+    const root = await tempDir();
+    const folder = join(root, ".observablehq", "cache", "_npm", "@duckdb", "duckdb-wasm@1.29.0");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "_esm.js"), "/* lakebook bundle 2 */export{}");
+    expect(await prepareNpmCache(root, npm)).toEqual([]);
+    expect(existsSync(join(folder, "_esm.js"))).toBe(true);
   });
 });
 
