@@ -22,6 +22,7 @@
  */
 import { html } from "npm:htl";
 import * as Inputs from "npm:@observablehq/inputs";
+import { prepare } from "./downloadRows.js";
 import { download, toCsv, toParquet } from "./exportResult.js";
 
 /** The buttons: "CSV" and "Parquet", named `<name>.csv` and `<name>.parquet`. */
@@ -83,7 +84,12 @@ export function figure(chart, data, options = {}) {
 /** Keeps the wrapped element's value (an Inputs.table is a view: its selection stays readable). */
 function withButtons(element, buttons) {
   const wrapper = html`<div class="lb-with-downloads">${element}${buttons}</div>`;
-  Object.defineProperty(wrapper, "value", { get: () => element.value, set: (v) => (element.value = v) });
+  Object.defineProperty(wrapper, "value", {
+    get: () => element.value,
+    set: (value) => {
+      element.value = value;
+    },
+  });
   element.addEventListener("input", () => wrapper.dispatchEvent(new Event("input", { bubbles: false })));
   return wrapper;
 }

@@ -1,0 +1,10 @@
+import { normalizeConfig } from "./src/config.ts";
+import { createLake } from "./src/lake/index.ts";
+import { runMarketPipeline } from "./test/helpers/market.ts";
+import { buildOffline } from "./test/helpers/offlineBuild.ts";
+import { REPO_ROOT } from "./test/helpers/cli.ts";
+const dir = "/tmp/pdfdebug";
+const config = normalizeConfig({ root: REPO_ROOT, lakeDir: dir + "/lake", siteDir: dir + "/site", port: 0 });
+await runMarketPipeline(createLake(config));
+const built = await buildOffline(REPO_ROOT, { lakeDir: config.lakeDir, siteDir: config.siteDir });
+console.log(JSON.stringify(built).slice(0, 300));
