@@ -137,7 +137,9 @@ describe("downloads of the data behind tables and charts", () => {
       .sort();
     expect(expected.length).toBeGreaterThan(100);
     const buttons = page.locator('[data-testid=downloads][data-name="prices"]');
-    expect(await page.locator("[data-testid=downloads]").count()).toBe(4); // 2 charts, 2 tables
+    // Cells render after the network went idle: wait for the table's buttons, then count them all.
+    await buttons.waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.locator("[data-testid=downloads]").count()).toBe(4); // 2 charts, 2 tables
 
     const [csv] = await Promise.all([
       page.waitForEvent("download"),
