@@ -13,6 +13,8 @@ export default defineConfig({
       "test/worker/cluster.test.ts",
       "**/node_modules/**",
     ],
+    // One offline build of the notebooks shared by the e2e files (test/e2e/setup.ts).
+    globalSetup: ["test/globalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Browser and build tests share one built fixture site; running files in parallel on a

@@ -40,6 +40,7 @@ import { createPdfRenderer, type PdfRenderer, type PdfRendererOptions } from "./
 import { pagePdfs, pdfPathOf } from "./pdf/pagePdf.ts";
 import { createRenderTickets } from "./pdf/renderTickets.ts";
 import { sendRunsPage } from "./pages/runsPage.ts";
+import { catalogEntryRoute } from "./pages/catalogEntryPage.ts";
 import { accountRouter } from "./routes/account.ts";
 import { authRouter } from "./routes/auth.ts";
 import { defaultJobs } from "./runs/jobs.ts";
@@ -248,6 +249,8 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
       canOperate: await access.can(principal, "operate"),
     });
   });
+  // One dataset's catalog entry, checked like the dataset itself (pages/catalogEntryPage.ts).
+  app.get("/catalog/:zone/:dataset", catalogEntryRoute(config, access));
   app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config, access));
   app.use(
     allowMethods(STATIC_METHODS),

@@ -1,8 +1,8 @@
 /**
  * The build stamp every published page carries: build time, build id and the curated dataset
  * versions the build was made from, inserted before `</body>` as plain HTML (no script, so the
- * page's Content-Security-Policy is unchanged). Each data version links to the dataset's entry on
- * the catalog page (`/catalog#curated-<dataset>`). The same data is at `/api/builds/current`.
+ * page's Content-Security-Policy is unchanged). Each data version links to that version's catalog
+ * entry (`/catalog/curated/<dataset>?version=<n>`, pages/catalogEntryPage.ts). The same data is at `/api/builds/current`.
  * While the store cannot answer, pages keep the stamp they had.
  */
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import { basename } from "node:path";
 import type { BuildRecord, Store } from "../src/store/index.ts";
 import { buildTime } from "./api/routes.ts";
 import { escapeHtml } from "./pages/html.ts";
+import { catalogEntryHref } from "./pages/catalogEntryPage.ts";
 
 export type StampTransform = { readonly tag: string; apply(content: Buffer): Buffer };
 
@@ -44,11 +45,11 @@ export function createBuildStamp(store: Store | undefined, ttlMs = 5000): BuildS
     const time = buildTime(id, record?.finishedAt ?? null)
       .slice(0, 16)
       .replace("T", " ");
-    // Each version links to its entry on the catalog page (schema, quality, runs, lineage).
+    // Each version links to its catalog entry (schema, quality, runs, lineage, model, Explorer).
     const versions = Object.entries(record?.dataVersions ?? {})
       .map(
         ([dataset, version]) =>
-          `<a href="/catalog#curated-${encodeURIComponent(dataset)}" style="color:inherit">${escapeHtml(dataset)} v${version}</a>`,
+          `<a href="${escapeHtml(catalogEntryHref("curated", dataset, version))}" style="color:inherit">${escapeHtml(dataset)} v${version}</a>`,
       )
       .join(", ");
     const html =

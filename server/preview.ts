@@ -27,6 +27,7 @@ import {
   guardFrameworkDownloads,
   LAKEBOOK_ROOT,
   loadFramework,
+  normalizeDynamicPaths,
   offlineSpec,
   prepareCache,
   readFrameworkSpec,
@@ -65,8 +66,10 @@ export async function startPreview(
     const own = await readFrameworkSpec(config.root);
     spec = { ...own, globalStylesheets: selfHostedStylesheets(own.globalStylesheets) };
   }
+  // Any form of dynamicPaths (a plain async function too), as in builds (src/site/entityPaths.ts).
   const frameworkConfig = normalizeConfig({
     ...(await withOfflineDuckDB(spec, searchRoots)),
+    dynamicPaths: normalizeDynamicPaths(spec.dynamicPaths),
     root: pagesDir,
   });
   await prepareCache(pagesDir, searchRoots, logger);

@@ -48,6 +48,7 @@ export {
   type Snapshot,
   type DatasetInfo,
 } from "./pipeline/index.ts";
+export { pathsFrom } from "./site/index.ts";
 export {
   readCheckedSnapshot,
   qualityReport,
@@ -73,6 +74,12 @@ export function openLake(config: Config = configFromEnv()): Lake {
 export interface ReadDatasetOptions {
   /** Fail when newer data failed its quality checks (default: `lakebook build --strict`). */
   strict?: boolean;
+  /**
+   * Only the rows whose columns equal these values (`{ ticker: "AAPL" }`, compared as text): a
+   * page per entity reads its entity's rows, and its cached output is reused while those rows are
+   * unchanged, even when other entities' rows changed.
+   */
+  where?: Readonly<Record<string, string>>;
   lake?: Lake;
 }
 
@@ -88,5 +95,8 @@ export async function readDataset(name: string, options: ReadDatasetOptions = {}
     throw new DataError(`invalid dataset name '${name}': write <zone>.<dataset>, e.g. curated.prices`);
   const lake = options.lake ?? openLake();
   const [zone, dataset] = [match[1] as VersionedZone, match[2]!];
-  return readCheckedSnapshot(lake, zone, dataset, { strict: options.strict ?? strictFromEnv() });
+  return readCheckedSnapshot(lake, zone, dataset, {
+    strict: options.strict ?? strictFromEnv(),
+    ...(options.where && { where: options.where }),
+  });
 }

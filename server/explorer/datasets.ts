@@ -9,6 +9,7 @@ import type { Config } from "../../src/config.ts";
 import { createLake, listHeads, type Manifest } from "../../src/lake/index.ts";
 import { loadModels, type ProjectModel } from "../../src/project/index.ts";
 import type { AccessControl, Principal } from "../auth/accessControl.ts";
+import { catalogEntryHref } from "../pages/catalogEntryPage.ts";
 import { EXPLORER_ZONES, canReadZone } from "./zones.ts";
 
 export interface ExplorerDataset {
@@ -22,7 +23,7 @@ export interface ExplorerDataset {
   quality: "pass" | "warn" | "fail" | null;
   description: string | null;
   owner: string | null;
-  /** Upstream versions this one was made from, and the catalog page that traces the rest. */
+  /** Upstream versions this one was made from, and the version's catalog entry that traces the rest. */
   lineage: { inputs: { zone: string; dataset: string; version: number }[]; href: string };
   files: { url: string; size: number; rows: number }[];
 }
@@ -60,7 +61,7 @@ export function describeForExplorer(manifest: Manifest): Omit<ExplorerDataset, "
     quality: manifest.quality?.status ?? null,
     lineage: {
       inputs: manifest.lineage.inputs.map(({ zone, dataset, version }) => ({ zone, dataset, version })),
-      href: `/catalog#${manifest.zone}-${manifest.dataset}`,
+      href: catalogEntryHref(manifest.zone, manifest.dataset, manifest.version),
     },
     files: manifest.files.map((f) => ({ url: `/lake/${f.key}`, size: f.size, rows: f.rows })),
   };

@@ -107,6 +107,9 @@ export function createRunFeed(options: RunFeedOptions): RunFeed {
         if (wanted.log) await readLines(runId, wanted.fromSeq);
         if (wanted.run) {
           const run = await store.maybeRun(runId);
+          // A run records its final status after its last line, but that line may have been
+          // written after the lines above were read: read again, so the status comes last.
+          if (run?.finishedAt && !closed) await readLines(runId, wanted.fromSeq);
           // Started here meanwhile (its creation was announced before `trigger` returned): the
           // runner's own, newer events win.
           if (run && !closed && !isLocal(runId)) emitRun(run);

@@ -20,6 +20,10 @@ export interface DatasetRead {
   readonly version: number;
   /** For a listing: every dataset's current version, `name@version` joined by commas. */
   readonly listing?: string;
+  /** For a read of some rows only (`readDataset(name, { where })`): the column values matched. */
+  readonly where?: Readonly<Record<string, string>>;
+  /** With `where`: a hash of the rows read, so a new version with the same rows reuses the output. */
+  readonly rows?: string;
 }
 
 /** The fingerprint of a zone's listing that `DatasetRead.listing` holds. */
@@ -49,6 +53,7 @@ export function recordDatasetRead(read: DatasetRead): void {
     dataset: read.dataset,
     version: read.version,
     ...(read.listing !== undefined && { listing: read.listing }),
+    ...(read.where !== undefined && { where: read.where, rows: read.rows }),
     argv: process.argv.slice(1),
   };
   appendFileSync(join(dir, `${process.pid}.jsonl`), JSON.stringify(line) + "\n");

@@ -29,7 +29,7 @@ import {
   normalizeName,
 } from "../lake/index.ts";
 import { type Db, pipelineDbOptions, quoteIdentifier, quoteLiteral, withDb } from "./duckdb.ts";
-import { needsLineScan, numberRows } from "./csvLines.ts";
+import { needsLineScan, numberRows, recordTexts } from "./csvLines.ts";
 import { normalizeDelimiter } from "./csvSpec.ts";
 import { writeParquet } from "./parquetFile.ts";
 
@@ -112,7 +112,7 @@ export async function ingestCsv(
     const { file, rejects, schema } = await withDb(
       async (db) => {
         const ordered = await loadCsv(db, inputPath, landing, spec, join(scratch, "typed.parquet"));
-        const rejects = await collectRejects(db);
+        const rejects = await collectRejects(db, inputPath);
         const accepted = `SELECT * EXCLUDE (_reason) FROM typed WHERE _reason IS NULL${ordered ? "" : ` ORDER BY ${SOURCE_LINE}`}`;
         const schema = await db.columns(`(${accepted})`);
         // Files of one dataset share its types; replacing every file may change them.
@@ -401,18 +401,29 @@ async function readHeader(path: string, delimiter: string, key: string): Promise
   }
 }
 
-async function collectRejects(db: Db): Promise<RejectedRow[]> {
+/**
+ * Every rejected record with its physical line, the first reason and its text as written in the
+ * file: DuckDB keeps the text of the records it could not split into columns, the others (a value
+ * of the wrong type, an open quote on the last line) are read back from the file.
+ */
+async function collectRejects(db: Db, path: string): Promise<RejectedRow[]> {
   const rows = await db.all(`
     SELECT line, reason, text FROM (
-      SELECT coalesce(any_value(rl.line), re.line) AS line, first(error_message ORDER BY column_idx) AS reason,
+      SELECT coalesce(any_value(rl.line), re.line) AS line,
+        CASE WHEN bool_or(error_message ILIKE '%unterminated quote%')
+          THEN 'a quoted value opens on this line and is never closed (a quote inside a quoted value is written "")'
+          ELSE first(error_message ORDER BY column_idx) END AS reason,
         first(csv_line) AS text
       FROM reject_errors re LEFT JOIN reject_lines rl ON rl.duck = re.line GROUP BY re.line
       UNION ALL
       SELECT ${SOURCE_LINE} AS line, _reason AS reason, NULL AS text FROM typed WHERE _reason IS NOT NULL
     ) ORDER BY line`);
+  const missing = new Set(rows.filter((row) => row.text === null).map((row) => Number(row.line)));
+  const texts = await recordTexts(path, missing);
   return rows.map((row) => ({
     line: Number(row.line),
     reason: String(row.reason).split("\n")[0] ?? "",
-    text: row.text === null ? null : String(row.text),
+    text:
+      row.text === null ? (texts.get(Number(row.line)) ?? null) : String(row.text).replace(/[\r\n]+$/, ""),
   }));
 }

@@ -8,6 +8,7 @@
  * The scan's result is small unless the file is irregular throughout: the parsed rows whose line
  * is not the previous row's line + 1 ("jumps"), and the physical line of each rejected record.
  */
+import { createReadStream } from "node:fs";
 import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
@@ -129,7 +130,8 @@ export interface RowNumbering {
  * After DuckDB parsed the file (its rejects in `reject_errors`): creates `reject_lines` (DuckDB's
  * line of each rejected record -> its physical line) and what numbers the parsed rows. A quoted
  * value that never closes makes DuckDB read the rest of the file as one value: the file is
- * refused with the line where the quote opens, since nothing after it can be trusted as rows.
+ * refused with the line where the quote opens, since nothing after it can be trusted as rows,
+ * unless that line is the file's last (then only its record is rejected).
  */
 export async function numberRows(
   db: Db,
@@ -147,10 +149,14 @@ export async function numberRows(
   );
   if (unterminated?.line !== null && unterminated?.line !== undefined) {
     const line = scan?.rejectLines.get(Number(unterminated.line)) ?? Number(unterminated.line);
-    throw new DataError(
-      `${key}: line ${line} opens a quoted value that is never closed, so the rest of the file cannot be read as rows; ` +
-        `close the quote (a quote inside a quoted value is written "") and ingest again; nothing was ingested`,
-    );
+    // On the file's last line the open quote swallows no other record: that line alone is rejected.
+    const text = (await recordTexts(path, new Set([line]))).get(line);
+    if (text === undefined || text.replace(/[\r\n]+$/, "").includes("\n")) {
+      throw new DataError(
+        `${key}: line ${line} opens a quoted value that is never closed, so the rest of the file cannot be read as rows; ` +
+          `close the quote (a quote inside a quoted value is written "") and ingest again; nothing was ingested`,
+      );
+    }
   }
   const rejectLines = [...(scan?.rejectLines ?? new Map<number, number>())].map(([d, l]) => `${d},${l}`);
   await db.run(
@@ -188,4 +194,59 @@ async function csvTable(scratchDir: string, name: string, key: string, rows: str
   if (rows.length === 0) return `SELECT CAST(NULL AS BIGINT) AS ${key}, CAST(NULL AS BIGINT) AS line LIMIT 0`;
   return `SELECT * FROM read_csv(${quoteLiteral(path)}, header = false, auto_detect = false,
     columns = {'${key}': 'BIGINT', 'line': 'BIGINT'})`;
+}
+
+/** Longest text kept for one record: a reject names its row, it does not copy a huge value. */
+const MAX_RECORD_TEXT = 64 * 1024;
+
+/**
+ * The raw text of the records starting on the given physical lines, as written in the file (a
+ * record spans several lines when a quoted value holds line breaks; one whose quote never closes
+ * runs to the end of the file). One pass, stopping after the last wanted record; each text is cut
+ * at 64 KiB.
+ */
+export async function recordTexts(path: string, lines: ReadonlySet<number>): Promise<Map<number, string>> {
+  const texts = new Map<number, string>();
+  let last = 0;
+  for (const line of lines) last = Math.max(last, line);
+  if (last === 0) return texts;
+  let physical = 0;
+  let inQuotes = false;
+  let current: { line: number; parts: Buffer[]; bytes: number } | undefined;
+  const finish = () => {
+    if (!current) return;
+    const text = Buffer.concat(current.parts).toString("utf8");
+    texts.set(current.line, current.bytes > MAX_RECORD_TEXT ? `${text}…` : text);
+    current = undefined;
+  };
+  // Returns false once every wanted record is read.
+  const onLine = (raw: Buffer): boolean => {
+    physical++;
+    const line = raw.at(-1) === CR ? raw.subarray(0, -1) : raw;
+    if (!inQuotes && line.length > 0 && lines.has(physical))
+      current = { line: physical, parts: [], bytes: 0 };
+    if (current) {
+      const room = MAX_RECORD_TEXT - current.bytes;
+      if (current.parts.length > 0 && room > 0) current.parts.push(Buffer.from("\n"));
+      if (room > 0) current.parts.push(Buffer.from(line.subarray(0, room)));
+      current.bytes += line.length + (current.parts.length > 1 ? 1 : 0);
+    }
+    for (let at = line.indexOf(QUOTE); at !== -1; at = line.indexOf(QUOTE, at + 1)) inQuotes = !inQuotes;
+    if (!inQuotes) finish();
+    return current !== undefined || physical < last;
+  };
+  let carry = Buffer.alloc(0);
+  scan: for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
+    const buffer = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let start = 0;
+    for (let lf = buffer.indexOf(LF); lf !== -1; lf = buffer.indexOf(LF, start)) {
+      const more = onLine(buffer.subarray(start, lf));
+      start = lf + 1;
+      if (!more) break scan;
+    }
+    carry = Buffer.from(buffer.subarray(start));
+  }
+  if (carry.length > 0) onLine(carry);
+  finish();
+  return texts;
 }

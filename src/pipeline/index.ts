@@ -23,7 +23,14 @@ export {
   type DatasetRef,
 } from "./promote.ts";
 export { writeParquet, parquetRelation, DEFAULT_ROW_GROUP_SIZE, PARQUET_COMPRESSION } from "./parquetFile.ts";
-export { readSnapshot, describeVersion, type Snapshot, type DatasetInfo } from "./snapshot.ts";
+export {
+  readSnapshot,
+  describeVersion,
+  filteredRowsHash,
+  type Snapshot,
+  type DatasetInfo,
+  type RowFilter,
+} from "./snapshot.ts";
 export { parseColumnList, normalizeCsvSpec, normalizeColumnType, normalizeDelimiter } from "./csvSpec.ts";
 export { ingestJson, ingestRows, type JsonIngestSpec } from "./jsonIngest.ts";
 export { ingestParquet, type ParquetIngestSpec } from "./parquetIngest.ts";

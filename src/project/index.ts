@@ -21,7 +21,7 @@ export {
   type ScheduleInput,
 } from "./projectConfig.ts";
 export { parseModel, type ProjectModel, type ModelSettings, type ModelReference } from "./modelFile.ts";
-export { findReferences, type SqlReference } from "./sqlRefs.ts";
+export { findReferences, rewriteSql, type SqlReference } from "./sqlRefs.ts";
 export { buildGraph, type ProjectGraph, type GraphNode } from "./graph.ts";
 export { parseSelection, selectNodes, type SelectionTerm } from "./selection.ts";
 export { checkProjectJob, parseJob, type JobStep } from "./jobs.ts";

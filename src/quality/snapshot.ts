@@ -7,7 +7,7 @@
  */
 import { QualityError } from "../errors.ts";
 import { type Lake, type VersionedZone, maybeHead } from "../lake/index.ts";
-import { type Snapshot, readSnapshot } from "../pipeline/index.ts";
+import { type RowFilter, type Snapshot, readSnapshot } from "../pipeline/index.ts";
 import { type StoredValidation, latestGoodVersion, latestValidation, readValidation } from "./results.ts";
 
 export interface SnapshotQuality {
@@ -35,7 +35,7 @@ export async function readCheckedSnapshot(
   lake: Lake,
   zone: VersionedZone,
   dataset: string,
-  options: { strict?: boolean } = {},
+  options: { strict?: boolean; where?: RowFilter } = {},
 ): Promise<CheckedSnapshot> {
   const head = await maybeHead(lake.storage, zone, dataset);
   if (!head)
@@ -65,7 +65,10 @@ export async function readCheckedSnapshot(
     );
   }
   const shown = await readValidation(lake, zone, dataset, good.version);
-  const snapshot = await readSnapshot(lake, zone, dataset, { version: good.version });
+  const snapshot = await readSnapshot(lake, zone, dataset, {
+    version: good.version,
+    ...(options.where && { where: options.where }),
+  });
   return {
     snapshot,
     quality: {

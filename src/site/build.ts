@@ -30,6 +30,12 @@ import { runFrameworkBuild } from "./frameworkRun.ts";
 import { LAKEBOOK_ROOT } from "./localNpm.ts";
 import { linkLoaders } from "./loaders.ts";
 import { writePageAccess } from "./pageAccess.ts";
+import {
+  concatDynamicPaths,
+  findEntityPages,
+  normalizeDynamicPaths,
+  resolveEntityPaths,
+} from "./entityPaths.ts";
 import { findOffOriginReferences, type OffOriginReference } from "./offOrigin.ts";
 import {
   BUILDS_DIR,
@@ -125,6 +131,12 @@ async function buildSiteNow(
   const { interpreters } = framework.normalizeConfig({ ...spec, root: config.notebooksDir });
   const createResolver = (root: string) => new framework.LoaderResolver({ root, interpreters });
   const resolver = createResolver(config.notebooksDir);
+  // Pages per entity: their paths come from the lake now, before any loader runs (entityPaths.ts).
+  const entityPaths = await resolveEntityPaths(
+    createLake(config),
+    await findEntityPages(config.notebooksDir),
+  );
+  if (entityPaths.length > 0) log.info({ pages: entityPaths.length }, "pages per entity");
   const ranAt = now();
   const decisions = await planLoaders({
     notebooksDir: config.notebooksDir,
@@ -150,7 +162,11 @@ async function buildSiteNow(
     progress({ kind: "loader", ...run });
   });
   try {
-    await runFramework(config, spec, partialDir, readsDir, log, progress);
+    const dynamicPaths = concatDynamicPaths(
+      normalizeDynamicPaths(spec.dynamicPaths),
+      normalizeDynamicPaths(entityPaths),
+    );
+    await runFramework(config, { ...spec, dynamicPaths }, partialDir, readsDir, log, progress);
     stopObserving();
     await recordLoaderRuns({
       notebooksDir: config.notebooksDir,

@@ -13,6 +13,7 @@ import { DUCKDB_WASM_PACKAGE, offlineDuckDBSpec } from "./duckdbWasm.ts";
 import { createLocalNpm } from "./localNpm.ts";
 import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { prepareNpmCache } from "./vendor.ts";
+import { normalizeDynamicPaths } from "./entityPaths.ts";
 import { join } from "node:path";
 
 export interface FrameworkRun {
@@ -54,7 +55,13 @@ export async function runFrameworkBuild(run: FrameworkRun): Promise<void> {
   const framework = await loadFramework();
   await prepareCache(run.root, run.searchRoots, logger);
   const spec = await withOfflineDuckDB(run.spec, run.searchRoots);
-  const frameworkConfig = framework.normalizeConfig({ ...spec, root: run.root, output: run.outputDir });
+  // A plain or async function returning an array works as well as Framework's async generator.
+  const frameworkConfig = framework.normalizeConfig({
+    ...spec,
+    dynamicPaths: normalizeDynamicPaths(spec.dynamicPaths),
+    root: run.root,
+    output: run.outputDir,
+  });
   const output = new LineOutput(logger, run.onProgress);
   // Framework often starts a line on `output` and ends it with `logger.log`.
   const frameworkLogger: FrameworkLogger = {

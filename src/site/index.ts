@@ -57,3 +57,11 @@ export {
   type PageAccessRule,
 } from "./pageAccess.ts";
 export { publishBuild, rollback, curatedVersions, type PublishEffects } from "./recordedBuild.ts";
+export {
+  entityPaths,
+  findEntityPages,
+  normalizeDynamicPaths,
+  pathsFrom,
+  resolveEntityPaths,
+  type EntityPage,
+} from "./entityPaths.ts";

@@ -9,7 +9,9 @@
  * - the lake dataset versions it read through the public API (recorded by the loader process,
  *   src/lake/readRecord.ts): a newer version of any of them reruns it;
  * - its declared maximum age (`export const maxAge = "1h"`), counted from its last run;
- * - its parameters (a parameterized loader's outputs are cached one by one).
+ * - its parameters (a parameterized loader's outputs are cached one by one): a loader that reads
+ *   only its entity's rows (`readDataset(name, { where: { ticker } })`) is kept when a new version
+ *   leaves those rows unchanged (compared by a hash of them), so only changed entities rerun.
  * An output whose loader read no lake data and declares no maximum age is always rerun: nothing
  * says when its data changes. `--refresh` reruns all, `--refresh <loader>` the named ones.
  *
@@ -30,6 +32,7 @@ import {
   type RecordedRead,
   type VersionedZone,
 } from "../lake/index.ts";
+import { filteredRowsHash } from "../pipeline/index.ts";
 import type { FrameworkLoader, FrameworkLoaderResolver } from "./framework.ts";
 import { declaredMaxAge, formatAge, loaderInputHashes, type InputHashes } from "./loaderInputs.ts";
 
@@ -115,6 +118,7 @@ async function decide(
   if (record.reads.length === 0 && maxAgeMs === undefined)
     return rerun("reads no lake data and declares no maxAge");
   const moved: string[] = [];
+  const kept: string[] = [];
   for (const read of record.reads) {
     if (read.dataset === "*") {
       const listing = listingOf(await listHeads(options.lake.storage, read.zone as VersionedZone));
@@ -124,6 +128,13 @@ async function decide(
     }
     const head = await maybeHead(options.lake.storage, read.zone as VersionedZone, read.dataset);
     const current = head?.version;
+    if (current !== read.version && head && read.where && read.rows) {
+      // A read of one entity's rows: a new version leaves the output valid if those rows are the same.
+      if ((await filteredRowsHash(options.lake, head, read.where)) === read.rows) {
+        kept.push(`${read.zone}/${read.dataset} v${current} (${describeFilter(read.where)}: rows unchanged)`);
+        continue;
+      }
+    }
     if (current !== read.version)
       moved.push(
         `${read.zone}/${read.dataset} v${read.version} → ${current === undefined ? "none" : `v${current}`}`,
@@ -133,12 +144,22 @@ async function decide(
   const unchanged = record.reads.map((read) =>
     read.dataset === "*" ? `${read.zone}/*` : `${read.zone}/${read.dataset} v${read.version}`,
   );
+  if (kept.length > 0) {
+    const within = maxAgeMs === undefined ? "" : `, within maxAge ${formatAge(maxAgeMs)}`;
+    return { target, action: "reuse", reason: `${kept.join(", ")}${within}` };
+  }
   const within = maxAgeMs === undefined ? [] : [`within maxAge ${formatAge(maxAgeMs)}`];
   return {
     target,
     action: "reuse",
     reason: [...(unchanged.length > 0 ? [`${unchanged.join(", ")} unchanged`] : []), ...within].join(", "),
   };
+}
+
+function describeFilter(where: Readonly<Record<string, string>>): string {
+  return Object.entries(where)
+    .map(([name, value]) => `${name} = ${value}`)
+    .join(", ");
 }
 
 /** `prices v3 → v4, quotes new`: what moved in a zone's listing. */
@@ -217,11 +238,13 @@ function readsOf(loaderFile: string, loader: FrameworkLoader, reads: readonly Re
     const [file, ...rest] = read.argv;
     if (file === undefined || !existsSync(file) || realpathSync(file) !== loaderFile) continue;
     if (JSON.stringify(rest) !== params) continue;
-    found.set(`${read.zone}/${read.dataset}@${read.version}@${read.listing ?? ""}`, {
+    const filter = read.where ? JSON.stringify(read.where) : "";
+    found.set(`${read.zone}/${read.dataset}@${read.version}@${read.listing ?? ""}@${filter}`, {
       zone: read.zone,
       dataset: read.dataset,
       version: read.version,
       ...(read.listing !== undefined && { listing: read.listing }),
+      ...(read.where !== undefined && { where: read.where, rows: read.rows }),
     });
   }
   return [...found.values()];

@@ -43,16 +43,18 @@ export async function writePageAccess(notebooksDir: string, buildDir: string): P
   for (const file of await markdownPages(notebooksDir)) {
     const source = relative(notebooksDir, file).split(sep).join("/");
     const groups = accessOf(await readFile(file, "utf8"), source);
-    const page = source.slice(0, -".md".length);
-    const html = await readFile(join(buildDir, `${page}.html`), "utf8").catch(() => undefined);
-    if (html === undefined) continue; // not built as a page (e.g. a partial Framework skipped)
-    if (groups) restricted.set(pagePath(page), groups);
-    for (const match of html.matchAll(ATTACHMENT)) {
-      const path = `/${match[1]}/${decodeURIComponent(match[2]!)}`;
-      const known = attachments.get(path);
-      if (known === null) continue;
-      if (!groups) attachments.set(path, null);
-      else attachments.set(path, new Set([...(known ?? []), ...groups]));
+    // A template (`ticker/[ticker].md`) is built once per entity; its rule covers each of them.
+    for (const page of await builtPages(buildDir, source.slice(0, -".md".length))) {
+      const html = await readFile(join(buildDir, `${page}.html`), "utf8").catch(() => undefined);
+      if (html === undefined) continue; // not built as a page (e.g. a partial Framework skipped)
+      if (groups) restricted.set(pagePath(page), groups);
+      for (const match of html.matchAll(ATTACHMENT)) {
+        const path = `/${match[1]}/${decodeURIComponent(match[2]!)}`;
+        const known = attachments.get(path);
+        if (known === null) continue;
+        if (!groups) attachments.set(path, null);
+        else attachments.set(path, new Set([...(known ?? []), ...groups]));
+      }
     }
   }
   const rules: PageAccessRule[] = [...restricted].map(([path, groups]) => ({ path, groups }));
@@ -87,6 +89,23 @@ export async function readPageAccess(buildDir: string): Promise<PageAccessRule[]
     throw new Error(`${PAGE_ACCESS_FILE} of ${buildDir} is damaged: run \`lakebook build\` again`);
   }
   return parsed as PageAccessRule[];
+}
+
+/** The built pages of a source page: itself, or for a template every page matching its pattern. */
+async function builtPages(buildDir: string, page: string): Promise<string[]> {
+  if (!page.includes("[")) return [page];
+  const pattern = new RegExp(
+    `^${page
+      .split(/(\[[A-Za-z0-9_]+\])/)
+      .map((part, i) => (i % 2 === 1 ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("")}\\.html$`,
+  );
+  const entries = await readdir(buildDir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(buildDir, join(e.parentPath, e.name)).split(sep).join("/"))
+    .filter((path) => pattern.test(path))
+    .map((path) => path.slice(0, -".html".length));
 }
 
 /** The page's clean URL path: `index` -> `/`, `dir/index` -> `/dir/`, `dir/page` -> `/dir/page`. */

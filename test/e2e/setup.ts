@@ -4,10 +4,12 @@
  * headless Debian Chromium. Every page a test opens records off-origin requests and console
  * errors, which the tests assert are empty.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { inject } from "vitest";
 import { type Config, normalizeConfig } from "../../src/config.ts";
 import { createLake } from "../../src/lake/index.ts";
 import { silentLogger } from "../../src/logger.ts";
@@ -21,8 +23,11 @@ export interface E2eSite {
   config: Config;
   server: RunningServer;
   browser: Browser;
-  /** Opens a page that records what the tests check on every page. */
-  open(path: string, viewport?: { width: number; height: number }): Promise<TrackedPage>;
+  /**
+   * Opens a page that records what the tests check on every page; `cookie` (`name=value`, e.g. a
+   * session from test/server/authHelpers.ts `login`) signs the page in.
+   */
+  open(path: string, viewport?: { width: number; height: number }, cookie?: string): Promise<TrackedPage>;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,32 @@ export interface E2eOptions {
   readonly prepare?: (config: Config) => Promise<void>;
 }
 
+/**
+ * Gives `config` a lake and site holding the market demo built offline: built once per test run
+ * into the run's shared folder (test/globalSetup.ts), then copied, so every file starts from the
+ * same state and may change its own copy.
+ */
+async function sharedBuild(config: Config): Promise<void> {
+  const provided = inject("e2eCacheDir");
+  const shared = provided ?? (await mkdtemp(join(tmpdir(), "lakebook-e2e-once-")));
+  const ready = join(shared, "ready");
+  if (!existsSync(ready)) {
+    const lakeDir = join(shared, "lake");
+    const siteDir = join(shared, "site");
+    await rm(lakeDir, { recursive: true, force: true });
+    await rm(siteDir, { recursive: true, force: true });
+    // Loaders only read the lake: the project's sources and models run first, as `lakebook demo` does.
+    await runMarketPipeline(createLake({ ...config, lakeDir }));
+    const built = await buildOffline(REPO_ROOT, { lakeDir, siteDir });
+    if (!built.ok)
+      throw new Error(`the offline build of the notebooks failed: ${JSON.stringify(built.error)}`);
+    await writeFile(ready, "");
+  }
+  await cp(join(shared, "lake"), config.lakeDir, { recursive: true, verbatimSymlinks: true });
+  await cp(join(shared, "site"), config.siteDir, { recursive: true, verbatimSymlinks: true });
+  if (!provided) await rm(shared, { recursive: true, force: true });
+}
+
 export async function startE2eSite(options: E2eOptions = {}): Promise<E2eSite> {
   const dir = await mkdtemp(join(tmpdir(), "lakebook-e2e-"));
   const config = normalizeConfig({
@@ -48,10 +79,7 @@ export async function startE2eSite(options: E2eOptions = {}): Promise<E2eSite> {
     siteDir: join(dir, "site"),
     port: 0,
   });
-  // Loaders only read the lake: the project's sources and models run first, as `lakebook demo` does.
-  await runMarketPipeline(createLake(config));
-  const built = await buildOffline(REPO_ROOT, { lakeDir: config.lakeDir, siteDir: config.siteDir });
-  if (!built.ok) throw new Error(`the offline build of the notebooks failed: ${JSON.stringify(built.error)}`);
+  await sharedBuild(config);
 
   await options.prepare?.(config);
   const server = await startServer(config, {
@@ -64,8 +92,14 @@ export async function startE2eSite(options: E2eOptions = {}): Promise<E2eSite> {
     config,
     server,
     browser,
-    async open(path, viewport = { width: 1280, height: 900 }) {
-      const page = await browser.newPage({ viewport });
+    async open(path, viewport = { width: 1280, height: 900 }, cookie) {
+      const context = await browser.newContext({ viewport });
+      if (cookie) {
+        const [name, ...value] = cookie.split("=");
+        await context.addCookies([{ name: name!, value: value.join("="), url: server.url }]);
+      }
+      const page = await context.newPage();
+      page.on("close", () => void context.close());
       const tracked: TrackedPage = { page, offOrigin: [], consoleErrors: [], responses: [] };
       page.on("request", (request) => {
         const url = request.url();

@@ -25,8 +25,9 @@ export async function buildOffline(
   try {
     const { stdout } = await run("unshare", ["--net", "sh", "-c", script], {
       cwd: REPO_ROOT,
-      // Generous: the build also precompresses every asset, and CI machines are shared.
-      timeout: 300_000,
+      // Generous: the build also precompresses every asset, runs a loader per ticker page, and CI
+      // machines are shared.
+      timeout: 600_000,
     });
     return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as OfflineBuild;
   } catch (error) {

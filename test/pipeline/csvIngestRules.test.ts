@@ -94,7 +94,7 @@ describe("decimals", () => {
       {
         line: 2,
         reason: `column 'price': '1.23456789' has more than 4 decimal places for DECIMAL(18,4); it would be rounded (set "round": true on the column to accept that)`,
-        text: null,
+        text: "A,Jan 1 2000,1.23456789",
       },
       expect.objectContaining({
         line: 5,
@@ -131,6 +131,37 @@ describe("malformed files", () => {
       /: line 4 opens a quoted value that is never closed, .*nothing was ingested$/,
     );
     expect(await listVersionNumbers(lake.storage, "raw", "quotes")).toEqual([]);
+  });
+
+  it("gives every rejected row the text it has in the file, whatever the reason", async () => {
+    const csv = [
+      "symbol,date,price",
+      "A,Jan 1 2000,1.5",
+      "B,Jan 2 2000,abc", // wrong type
+      "C,Jan 3 2000", // too few columns
+      "D,Jan 4 2000,4,4", // too many columns
+      "E,Foo 5 2000,5", // bad date
+      '"F\r\nG",Feb 30 2000,6', // bad date in a record spanning two lines
+      "H,Jan 8 2000,8",
+      '"I,Jan 9 2000,9', // a quote that never closes, on the last line
+    ].join("\n");
+    const { lake, landing } = await landed(csv + "\n");
+    const result = await ingestCsv(lake, landing, SPEC);
+    expect(result.rejected).toBe(6);
+    const rejects = JSON.parse((await lake.storage.read(result.manifest.rejects.key!)).toString());
+    expect(rejects.map((r: { line: number; text: string | null }) => [r.line, r.text])).toEqual([
+      [3, "B,Jan 2 2000,abc"],
+      [4, "C,Jan 3 2000"],
+      [5, "D,Jan 4 2000,4,4"],
+      [6, "E,Foo 5 2000,5"],
+      [7, '"F\nG",Feb 30 2000,6'],
+      [10, '"I,Jan 9 2000,9'],
+    ]);
+    expect(rejects.at(-1).reason).toMatch(/^a quoted value opens on this line and is never closed/);
+    expect((await rawRows(lake)).map((r) => [r.symbol, r._line])).toEqual([
+      ["A", "2"],
+      ["H", "9"],
+    ]);
   });
 });
 

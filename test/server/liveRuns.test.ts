@@ -265,5 +265,6 @@ describe("live runs on the embedded store", () => {
       await Promise.all([a.close(), b.close()]);
       await store.close();
     }
-  });
+    // PGlite compiles its WebAssembly on start: tens of seconds on a loaded 2-core machine.
+  }, 180_000);
 });

@@ -259,7 +259,7 @@ describe("the build stamp", () => {
   it("links each data version to the dataset's catalog entry", async () => {
     const view = await get("/catalog", outsider);
     expect(view.body).toContain(
-      'data: <a href="/catalog#curated-prices" style="color:inherit">prices v3</a>',
+      'data: <a href="/catalog/curated/prices?version=3" style="color:inherit">prices v3</a>',
     );
   });
 });
