@@ -11,6 +11,7 @@ export default defineConfig({
       "test/faults/**",
       "test/worker/worker.test.ts",
       "test/worker/cluster.test.ts",
+      "test/worker/fanOut.test.ts",
       "**/node_modules/**",
     ],
     // One offline build of the notebooks shared by the e2e files (test/e2e/setup.ts).

@@ -9,7 +9,12 @@ process.env.TZ = "UTC";
  */
 export default defineConfig({
   test: {
-    include: ["test/faults/**/*.test.ts", "test/worker/worker.test.ts", "test/worker/cluster.test.ts"],
+    include: [
+      "test/faults/**/*.test.ts",
+      "test/worker/worker.test.ts",
+      "test/worker/cluster.test.ts",
+      "test/worker/fanOut.test.ts",
+    ],
     testTimeout: 15 * 60_000,
     hookTimeout: 10 * 60_000,
     teardownTimeout: 30_000,

@@ -117,13 +117,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
           ),
         ...effects.runs,
         ...(effects.queue && { queue: effects.queue }),
-        onSettled: (run) => {
-          metrics.runs.inc({ job: run.job, status: run.status });
-          if (run.startedAt && run.finishedAt) {
-            const seconds = (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000;
-            metrics.runDuration.observe({ job: run.job, status: run.status }, seconds);
-          }
-        },
+        onSettled: (run) => metrics.observeRun(run),
       })
     : undefined;
   if (runner) running.count = () => runner.activeCount();

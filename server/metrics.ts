@@ -5,10 +5,18 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Run } from "../src/store/index.ts";
 import type { Config } from "../src/config.ts";
 import { createLake, ZONES } from "../src/lake/index.ts";
 import type { QueueDepth } from "../src/queue/index.ts";
+import {
+  Gauge,
+  Histogram,
+  createRegistry,
+  createRunMetrics,
+  type Counter,
+  type Registry,
+} from "../src/telemetry/index.ts";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -16,6 +24,8 @@ export interface Metrics {
   readonly activeRuns: Gauge;
   readonly buildDuration: Histogram<"status">;
   readonly runDuration: Histogram<"job" | "status">;
+  /** Counts a run this process executed, once it settled. */
+  observeRun(run: Run): void;
   middleware(): (req: Request, res: Response, next: NextFunction) => void;
   /** Observes the request's latency when its response finishes (what `middleware` does). */
   track(req: IncomingMessage, res: ServerResponse): void;
@@ -26,8 +36,7 @@ export function createMetrics(
   activeRuns: () => number = () => 0,
   queueDepth?: () => Promise<QueueDepth>,
 ): Metrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createRegistry();
   const http = new Histogram({
     name: "lakebook_http_request_duration_seconds",
     help: "HTTP request latency",
@@ -35,12 +44,7 @@ export function createMetrics(
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
-  const runs = new Counter({
-    name: "lakebook_runs_total",
-    help: "Runs that settled, by job and final status",
-    labelNames: ["job", "status"] as const,
-    registers: [registry],
-  });
+  const { runs, runDuration, buildDuration, observeRun } = createRunMetrics(registry);
   const active = new Gauge({
     name: "lakebook_runs_active",
     help: "Runs executing in this process",
@@ -48,20 +52,6 @@ export function createMetrics(
     collect() {
       this.set(activeRuns());
     },
-  });
-  const buildDuration = new Histogram({
-    name: "lakebook_build_duration_seconds",
-    help: "Site build duration, by outcome",
-    labelNames: ["status"] as const,
-    buckets: [1, 5, 10, 30, 60, 120, 300, 600],
-    registers: [registry],
-  });
-  const runDuration = new Histogram({
-    name: "lakebook_run_duration_seconds",
-    help: "Run duration from the start of its last attempt to its end, by job and final status",
-    labelNames: ["job", "status"] as const,
-    buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600],
-    registers: [registry],
   });
   new Gauge({
     name: "lakebook_run_queue_depth",
@@ -103,6 +93,7 @@ export function createMetrics(
     activeRuns: active,
     buildDuration,
     runDuration,
+    observeRun,
     middleware() {
       return function httpMetrics(req: Request, res: Response, next: NextFunction): void {
         track(req, res);

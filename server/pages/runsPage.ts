@@ -21,7 +21,7 @@ function render(run) {
   document.querySelector("#runs-empty")?.remove();
   document.querySelector("#runs-panel").hidden = false;
   row.replaceChildren(
-    cell(run.id), cell(run.job), cell(run.status, "status-" + run.status),
+    cell(run.id), cell(run.parentId ? run.job + " of " + run.parentId : run.job), cell(run.status, "status-" + run.status),
     cell(run.attempt + "/" + run.maxAttempts), cell(run.workerId ?? ""),
     cell(run.progress == null ? "" : Math.round(run.progress * 100) + "%"),
     cell(run.startedAt ? new Date(run.startedAt).toISOString().slice(0, 19).replace("T", " ") : ""),
@@ -90,7 +90,7 @@ ${workerRows || '<tr><td colspan="5">no worker has heartbeated in the last hour:
   const rows = options.runs
     .map(
       (run) =>
-        `<tr id="run-${escapeHtml(run.id)}" data-id="${escapeHtml(run.id)}"><td>${escapeHtml(run.id)}</td><td>${escapeHtml(run.job)}</td>` +
+        `<tr id="run-${escapeHtml(run.id)}" data-id="${escapeHtml(run.id)}"><td>${escapeHtml(run.id)}</td><td>${escapeHtml(run.parentId ? `${run.job} of ${run.parentId}` : run.job)}</td>` +
         `<td class="status-${escapeHtml(run.status)}">${escapeHtml(run.status)}</td><td>${run.attempt}/${run.maxAttempts}</td>` +
         `<td>${escapeHtml(run.workerId ?? "")}</td>` +
         `<td>${run.progress === null ? "" : `${Math.round(run.progress * 100)}%`}</td>` +

@@ -27,7 +27,7 @@
 import { EventEmitter } from "node:events";
 import { HttpError } from "../../src/errors.ts";
 import type { Logger } from "../../src/logger.ts";
-import { createInProcessQueue, type RunQueue } from "../../src/queue/index.ts";
+import { createInProcessQueue, QUEUED_LEASE_MS, type RunQueue } from "../../src/queue/index.ts";
 import {
   DEFAULT_LEASE_MS,
   keepLeased,
@@ -147,6 +147,7 @@ export function createRunner(options: RunnerOptions): Runner {
         .catch((error: unknown) => logger.warn({ err: error, runId: initial.id }, "run log line lost"));
     };
     let run: Run = initial;
+    let detached = false;
     const poll = setInterval(() => {
       void store.maybeRun(initial.id).then(
         (current) => current?.cancelRequested && controller.abort(new CancelError("cancelled")),
@@ -180,11 +181,16 @@ export function createRunner(options: RunnerOptions): Runner {
             progress: (fraction) => {
               void update(run.id, { progress: Math.max(0, Math.min(1, fraction)) });
             },
+            detach: () => {
+              detached = true;
+            },
           };
           await withSpan(`attempt ${attempt}`, { "lakebook.run.attempt": attempt }, () =>
             Promise.race([job(context), rejectOnAbort(attemptController.signal)]),
           );
           await logChain;
+          // Its steps settle it, maybe already: writing anything now could undo their outcome.
+          if (detached) return;
           run = (await update(run.id, { status: "succeeded", progress: 1, finishedAt: new Date() })) ?? run;
           return;
         } catch (error) {
@@ -232,8 +238,13 @@ export function createRunner(options: RunnerOptions): Runner {
     } finally {
       clearInterval(poll);
       stopLease();
+      // A detached run waits for its steps like a queued run waits for a worker.
+      if (detached)
+        await store
+          .renewLease("run", initial.id, QUEUED_LEASE_MS)
+          .catch((error: unknown) => logger.warn({ err: error, runId: initial.id }, "run lease not renewed"));
       await logChain;
-      options.onSettled?.(run);
+      if (!detached) options.onSettled?.(run);
     }
   };
 
@@ -379,8 +390,7 @@ export function createRunner(options: RunnerOptions): Runner {
   };
 }
 
-/** The lease of a run waiting in a queue that is not local, for a worker to take it (a day). */
-export const QUEUED_LEASE_MS = 24 * 60 * 60_000;
+export { QUEUED_LEASE_MS };
 
 class CancelError extends Error {}
 /** The worker stops before the run finished: the run goes back to the queue, unfinished. */

@@ -34,7 +34,7 @@ Commands:
                        turns access control on ('user --help')
   secret set|remove <name>
                        store a source's password, TOTP seed or token, encrypted (LAKEBOOK_SECRET_KEY)
-  worker [--concurrency N]
+  worker [--concurrency N] [--metrics-port P]
                        take runs from the PostgreSQL job queue (DATABASE_URL) and execute them
   publish list|rollback|access
                        published builds, rollback to the previous one, access rules by path

@@ -21,6 +21,7 @@ import {
 } from "../site/index.ts";
 import type { Store } from "../store/index.ts";
 import { withSpan } from "../telemetry/index.ts";
+import { fanOutSelection, STEP_JOB_PREFIX, type FanOut } from "./fanOut.ts";
 import type { Job, JobContext } from "./job.ts";
 import { runLogger } from "./runLogger.ts";
 
@@ -37,6 +38,11 @@ export type PublishBuild = (
 ) => Promise<{ buildId: string; durationMs: number }>;
 
 export interface JobDependencies {
+  /**
+   * Runs a `run` / `run:<selection>` job as step runs fanned out to workers (PostgreSQL queue);
+   * without it, the steps run in this process.
+   */
+  readonly fanOut?: FanOut;
   /** Default: src/site's `publishBuild`. */
   readonly publishBuild?: PublishBuild;
   /** Called with each build's duration and outcome (metrics). */
@@ -87,6 +93,25 @@ async function runSelection(config: Config, context: JobContext, selection: stri
     throw new Error(`${bad.length} step(s) did not complete: ${bad.map((s) => s.id).join(", ")}`);
 }
 
+/** One step (`<zone>.<dataset>`) of a fanned-out run, as its own run; throws when it did not commit. */
+async function runStep(config: Config, context: JobContext, id: string): Promise<void> {
+  const project = await loadProject(config.root);
+  if (!project.graph.nodes.has(id))
+    throw new Error(
+      `step ${id} is no longer in the project: it was renamed or removed since the run started`,
+    );
+  const summary = await runProject(
+    project,
+    { lake: createLake(config), config },
+    { selection: [id], logger: runLogger(context) },
+  );
+  const step = summary.steps[0]!;
+  const version = step.version === undefined ? "" : ` v${step.version} (${step.rows} rows)`;
+  const line = `${step.id}${version} ${step.status}${step.message ? `: ${step.message}` : ""}`;
+  if (step.status === "failed" || step.status === "blocked") throw new Error(line);
+  context.log("info", line);
+}
+
 /**
  * Resolves job names by looking them up: the listed jobs first, then any valid job name
  * (`run:<selection>`, steps joined by `;`) through `resolve`. Spreading it loses the resolution:
@@ -130,6 +155,16 @@ export function defaultJobs(config: Config, store: Store, deps: JobDependencies 
     context.log("info", `published build ${result.buildId} in ${result.durationMs} ms`);
   };
   const resolve = (name: string): Job | undefined => {
+    if (name.startsWith(STEP_JOB_PREFIX)) {
+      const id = name.slice(STEP_JOB_PREFIX.length);
+      return (context) => withSpan(`step ${id}`, { "lakebook.step": id }, () => runStep(config, context, id));
+    }
+    const { fanOut } = deps;
+    if (fanOut && fanOutSelection(name)) {
+      return async (context) => {
+        if ((await fanOut.start(context.run, context.log)) > 0) context.detach();
+      };
+    }
     let steps: ReturnType<typeof parseJob>;
     try {
       steps = parseJob(name);

@@ -8,3 +8,4 @@ export {
   type JobDependencies,
   type PublishBuild,
 } from "./defaultJobs.ts";
+export { createFanOut, fanOutSelection, STEP_JOB_PREFIX, type FanOut, type FanOutOptions } from "./fanOut.ts";

@@ -11,6 +11,11 @@ export interface JobContext {
   log(level: "debug" | "info" | "warn" | "error", message: string): void;
   /** Reports progress from 0 to 1. */
   progress(fraction: number): void;
+  /**
+   * The run goes on in other runs (its steps, fanned out to workers) that settle it: when the job
+   * returns, the runner leaves the run as it is instead of marking it succeeded.
+   */
+  detach(): void;
 }
 
 export type Job = (context: JobContext) => Promise<void>;

@@ -13,6 +13,9 @@
  */
 import type { Run } from "../store/index.ts";
 
+/** The lease of a run waiting in a queue that is not local, for a worker to take it (a day). */
+export const QUEUED_LEASE_MS = 24 * 60 * 60_000;
+
 export interface QueuedRun {
   readonly runId: string;
   readonly job: string;
@@ -32,6 +35,12 @@ export interface Delivery {
 /** Executes one queued run; resolves when done, rejects to have the queue deliver it again. */
 export type RunHandler = (message: QueuedRun, delivery: Delivery) => Promise<void>;
 
+/**
+ * Told of a run the queue gave up on: its last delivery failed (its worker died, timed out or
+ * handed it back) and no retry is left; `deliveries` is how many times it was delivered.
+ */
+export type GivenUpHandler = (message: QueuedRun, info: { deliveries: number }) => Promise<void>;
+
 export interface QueueDepth {
   /** Waiting to be taken. */
   readonly queued: number;
@@ -44,8 +53,11 @@ export interface RunQueue {
   /** True when runs execute in the process that enqueues them (no worker needed). */
   readonly local: boolean;
   enqueue(message: QueuedRun): Promise<void>;
-  /** Starts taking runs, at most `concurrency` at once in this process. */
-  work(handler: RunHandler, options: { concurrency: number }): Promise<void>;
+  /**
+   * Starts taking runs, at most `concurrency` at once in this process, and, when `givenUp` is
+   * given, the runs the queue gave up on (the in-process queue never gives up).
+   */
+  work(handler: RunHandler, options: { concurrency: number; givenUp?: GivenUpHandler }): Promise<void>;
   /** Stops taking new runs; resolves once the handlers in progress have returned. */
   stopWorking(): Promise<void>;
   depth(): Promise<QueueDepth>;

@@ -133,6 +133,16 @@ CREATE TABLE workers (
 CREATE INDEX workers_heartbeat_at ON workers (heartbeat_at DESC);
 `,
   },
+  {
+    version: 5,
+    name: "runs: the steps of a run fanned out to workers, one run each under their parent",
+    sql: `
+ALTER TABLE runs ADD COLUMN parent_id TEXT REFERENCES runs (id) ON DELETE CASCADE;
+ALTER TABLE runs ADD COLUMN step TEXT;
+-- One run per step of a parent, whichever worker finishing an upstream step creates it first.
+CREATE UNIQUE INDEX runs_parent_step ON runs (parent_id, step);
+`,
+  },
 ];
 
 /** A fixed key for `pg_advisory_xact_lock`: "lake" in ASCII. */

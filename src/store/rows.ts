@@ -109,6 +109,8 @@ export function toRun(row: Row): Run {
     finishedAt: maybeDate(row.finished_at),
     workerId: maybeString(row.worker_id),
     leaseUntil: maybeDate(row.lease_until),
+    parentId: maybeString(row.parent_id),
+    step: maybeString(row.step),
   };
 }
 

@@ -251,9 +251,9 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
       const row = await one(
         announced(
           `INSERT INTO runs (id, job, schedule_id, tick, status, max_attempts, timeout_ms, triggered_by, alert_url,
-             lease_until)
-           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, now() + ($9 || ' milliseconds')::interval)
-           ON CONFLICT (schedule_id, tick) DO NOTHING RETURNING *`,
+             lease_until, parent_id, step)
+           VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, now() + ($9 || ' milliseconds')::interval, $10, $11)
+           ON CONFLICT DO NOTHING RETURNING *`,
           "run",
         ),
         [
@@ -266,7 +266,28 @@ export function createSqlStore(client: SqlClient, kind: string): Store {
           run.triggeredBy ?? null,
           run.alertUrl ?? null,
           String(run.leaseMs ?? DEFAULT_LEASE_MS),
+          run.parentId ?? null,
+          run.step ?? null,
         ],
+      );
+      return row && toRun(row);
+    },
+    async listStepRuns(parentId) {
+      const rows = await client.query<Row>(
+        "SELECT * FROM runs WHERE parent_id = $1 ORDER BY created_at, id",
+        [parentId],
+      );
+      return rows.map(toRun);
+    },
+    async failUnheldRun(id, error) {
+      const row = await one(
+        announced(
+          `UPDATE runs SET status = 'failed', error = $2, finished_at = now()
+           WHERE id = $1 AND finished_at IS NULL AND (status = 'queued' OR lease_until < now())
+           RETURNING *`,
+          "run",
+        ),
+        [id, error],
       );
       return row && toRun(row);
     },

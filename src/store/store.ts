@@ -137,6 +137,10 @@ export interface Run {
   readonly workerId: string | null;
   /** Until when the process running it is known alive (see `Store.renewLease`). */
   readonly leaseUntil: Date | null;
+  /** The run this one is a step of (a `lakebook run` fanned out to workers); null otherwise. */
+  readonly parentId: string | null;
+  /** The step of the parent this run executes (a graph node id, e.g. `staging.prices`). */
+  readonly step: string | null;
 }
 
 export interface NewRun {
@@ -149,6 +153,9 @@ export interface NewRun {
   readonly alertUrl?: string | null;
   /** The first lease (default DEFAULT_LEASE_MS): the process running it renews it until it ends. */
   readonly leaseMs?: number;
+  /** With `step`: this run is that step of run `parentId` (one run per parent and step). */
+  readonly parentId?: string | null;
+  readonly step?: string | null;
 }
 
 export type RunPatch = Partial<
@@ -282,8 +289,18 @@ export interface Store {
   /** Marks unfinished runs and builds whose lease expired failed (ABANDONED_ERROR); returns them. */
   recoverAbandoned(): Promise<{ runs: Run[]; builds: BuildRecord[] }>;
 
-  /** A new queued run; undefined when a run for the same (scheduleId, tick) already exists. */
+  /**
+   * A new queued run; undefined when a run for the same (scheduleId, tick), or the same
+   * (parentId, step), already exists.
+   */
   createRun(run: NewRun): Promise<Run | undefined>;
+  /** The step runs of run `parentId`, oldest first. */
+  listStepRuns(parentId: string): Promise<Run[]>;
+  /**
+   * Marks the run failed with `error` when no process holds it: unfinished and queued, or its
+   * lease expired (the queue gave up on it). Undefined when it finished or is held.
+   */
+  failUnheldRun(id: string, error: string): Promise<Run | undefined>;
   updateRun(id: string, patch: RunPatch): Promise<Run | undefined>;
   maybeRun(id: string): Promise<Run | undefined>;
   listRuns(options?: ListOptions & { status?: RunStatus; job?: string }): Promise<Run[]>;

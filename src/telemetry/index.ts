@@ -10,3 +10,14 @@ export {
   type Span,
   type Tracing,
 } from "./tracing.ts";
+export {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  createRegistry,
+  createRunMetrics,
+  serveMetrics,
+  type MetricsServer,
+  type RunMetrics,
+} from "./metrics.ts";

@@ -54,7 +54,7 @@ describe("workers in a cluster", () => {
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
   }, 90_000);
 
-  it("a worker SIGKILLed during the market pipeline: another finishes it, and every version is whole", async () => {
+  it("a worker SIGKILLed during the market pipeline: another finishes its step, and every version is whole", async () => {
     const server = await cluster.startServerSide();
     const first = cluster.spawnWorker();
     const firstId = await first.id;
@@ -71,7 +71,13 @@ describe("workers in a cluster", () => {
     await first.exited;
     const second = cluster.spawnWorker();
     const secondId = await second.id;
-    expect(await server.runner.settled(run.id)).toMatchObject({ status: "succeeded", workerId: secondId });
+    // The run is fanned out (one step run per source and model): the step the first worker was
+    // killed in is finished by the second, and every step succeeded.
+    expect(await server.runner.settled(run.id)).toMatchObject({ status: "succeeded" });
+    const steps = await server.store.listStepRuns(run.id);
+    expect(steps.length).toBeGreaterThan(1);
+    expect(steps.filter((step) => step.status !== "succeeded")).toEqual([]);
+    expect(steps.some((step) => step.workerId === secondId)).toBe(true);
     const lake = createLake(cluster.config);
     for (const zone of ["raw", "staging", "curated"] as const) {
       for (const dataset of await listDatasets(lake.storage, zone)) {

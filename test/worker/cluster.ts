@@ -13,7 +13,7 @@ import { configFromEnv, type Config } from "../../src/config.ts";
 import { benchJobs } from "../../src/jobs/benchJobs.ts";
 import { defaultJobs, withJobs } from "../../src/jobs/index.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { createPgBossQueue, type RunQueue } from "../../src/queue/index.ts";
+import { createPgBossQueue, queueSettingsFromEnv, type RunQueue } from "../../src/queue/index.ts";
 import { createStore, quoteIdentifier, type Store } from "../../src/store/index.ts";
 import { createRunner, type Runner } from "../../server/runs/runner.ts";
 import { REPO_ROOT } from "../helpers/cli.ts";
@@ -30,6 +30,8 @@ export interface WorkerProcess {
   readonly child: ChildProcess;
   /** The worker's id, once it printed it. */
   readonly id: Promise<string>;
+  /** Where it serves its metrics, once it printed it (started with `--metrics-port`). */
+  readonly metricsUrl: Promise<string>;
   readonly exited: Promise<number | null>;
   output(): string;
 }
@@ -43,7 +45,7 @@ export interface Cluster {
   readonly config: Config;
   readonly env: NodeJS.ProcessEnv;
   startServerSide(): Promise<ServerSide>;
-  spawnWorker(options?: { concurrency?: number; env?: NodeJS.ProcessEnv }): WorkerProcess;
+  spawnWorker(options?: { concurrency?: number; env?: NodeJS.ProcessEnv; args?: string[] }): WorkerProcess;
   /** Rows of the queue's job table for the runs queue. */
   queueJobs(): Promise<{ state: string; retry_count: number; data: { runId: string } }[]>;
   close(): Promise<void>;
@@ -94,11 +96,8 @@ export async function openCluster(env: NodeJS.ProcessEnv = {}): Promise<Cluster>
       const store = await createStore({ kind: "postgres", url: databaseUrl, max: 4 });
       const queue = await createPgBossQueue({
         url: databaseUrl,
-        schema: queueSchema,
         logger: silentLogger,
-        heartbeatSeconds: 10,
-        monitorSeconds: 1,
-        pollingSeconds: 0.5,
+        ...queueSettingsFromEnv(fullEnv),
       });
       const runner = createRunner({
         store,
@@ -114,21 +113,46 @@ export async function openCluster(env: NodeJS.ProcessEnv = {}): Promise<Cluster>
     spawnWorker(options = {}) {
       const child = spawn(
         process.execPath,
-        ["bin/lakebook.js", "worker", "--concurrency", String(options.concurrency ?? 1)],
+        [
+          "bin/lakebook.js",
+          "worker",
+          "--concurrency",
+          String(options.concurrency ?? 1),
+          ...(options.args ?? []),
+        ],
         { cwd: REPO_ROOT, env: { ...fullEnv, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
       );
       let output = "";
       let resolveId: (id: string) => void = () => undefined;
-      const id = new Promise<string>((resolve) => (resolveId = resolve));
+      let resolveMetrics: (url: string) => void = () => undefined;
+      const rejects: ((error: Error) => void)[] = [];
+      const rejectStart = (error: Error): void => rejects.forEach((reject) => reject(error));
+      const id = new Promise<string>((resolve, reject) => {
+        resolveId = resolve;
+        rejects.push(reject);
+      });
+      const metricsUrl = new Promise<string>((resolve, reject) => {
+        resolveMetrics = resolve;
+        rejects.push(reject);
+      });
       const onData = (chunk: Buffer): void => {
         output += chunk.toString("utf8");
         const match = /lakebook worker (\S+): taking runs/.exec(output);
         if (match) resolveId(match[1]!);
+        const metrics = /: metrics at (\S+)/.exec(output);
+        if (metrics) resolveMetrics(metrics[1]!);
       };
       child.stdout!.on("data", onData);
       child.stderr!.on("data", onData);
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-      const worker = { child, id, exited, output: () => output };
+      // A worker that exits before it started fails the test at once, with what it printed.
+      void exited.then((code) => {
+        const error = new Error(`the worker exited (${code}) before starting:\n${output}`);
+        void id.catch(() => undefined);
+        void metricsUrl.catch(() => undefined);
+        rejectStart(error);
+      });
+      const worker = { child, id, metricsUrl, exited, output: () => output };
       workers.push(worker);
       return worker;
     },
