@@ -35,6 +35,10 @@ import { securityHeaders } from "./middlewares/securityHeaders.ts";
 import { createPublishedSite, siteFiles } from "./middlewares/siteFiles.ts";
 import { createFastPages } from "./fastPages.ts";
 import { createReaderViews } from "./readerView.ts";
+import { createPdfCache } from "./pdf/pdfCache.ts";
+import { createPdfRenderer, type PdfRenderer, type PdfRendererOptions } from "./pdf/pdfRenderer.ts";
+import { pagePdfs, pdfPathOf } from "./pdf/pagePdf.ts";
+import { createRenderTickets } from "./pdf/renderTickets.ts";
 import { sendRunsPage } from "./pages/runsPage.ts";
 import { catalogEntryRoute } from "./pages/catalogEntryPage.ts";
 import { accountRouter } from "./routes/account.ts";
@@ -72,6 +76,8 @@ export interface ServerEffects {
    * output of another Framework project (`lakebook serve --root`), served as it is.
    */
   readonly staticSite?: string;
+  /** The PDF snapshot renderer's settings (Chromium path, concurrency, time limit). */
+  readonly pdf?: PdfRendererOptions;
 }
 
 /** What `startServer` needs to shut the app down gracefully. */
@@ -80,6 +86,8 @@ export interface AppServices {
   readonly metrics: Metrics;
   readonly runner: Runner | undefined;
   readonly scheduler: Scheduler | undefined;
+  /** Prints pages to PDF (pdf/pdfRenderer.ts); its browser starts on the first snapshot. */
+  readonly pdf: PdfRenderer;
   /**
    * Answers a cached, readable page view without Express and returns true, else returns false
    * and the request goes to the app (see fastPages.ts). `startServer` puts it in front.
@@ -139,13 +147,17 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     );
   }
   let ready = true;
+  // Published builds link each page's PDF snapshot; another project's output is served as it is.
+  const pdfLink = (pagePath: string) => (pagePath === "/404" ? undefined : pdfPathOf(pagePath));
   const site = createPublishedSite(
     config,
     logger,
     store ? createBuildStamp(store) : undefined,
-    createReaderViews(access),
+    createReaderViews(access, effects.staticSite === undefined ? { pdfLink } : {}),
     effects.staticSite,
   );
+  const pdf = createPdfRenderer({ logger, ...effects.pdf });
+  const renderTickets = createRenderTickets();
 
   const app = express();
   app.disable("x-powered-by");
@@ -176,7 +188,7 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "not ready", checks });
   });
 
-  app.use(authenticate(access));
+  app.use(authenticate(access, renderTickets));
 
   app.get("/metrics", async (req: Request, res: Response) => {
     // Scrapers on the machine itself need no session; from elsewhere, only admins.
@@ -236,6 +248,14 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
   app.use("/lake", allowMethods(STATIC_METHODS), requireRead(access), lakeFiles(config, access));
   app.use(
     allowMethods(STATIC_METHODS),
+    pagePdfs({
+      site,
+      access,
+      renderer: pdf,
+      cache: createPdfCache(config.siteDir),
+      tickets: renderTickets,
+      registry: metrics.registry,
+    }),
     requireRead(access, () => site.currentPageRules()),
     siteFiles(site),
   );
@@ -246,12 +266,13 @@ export function createApp(config: Config, effects: ServerEffects = {}): Express 
     metrics,
     runner,
     scheduler,
+    pdf,
     fastPage: createFastPages({ site, access, metrics, logger }),
     async shutdown(timeoutMs) {
       ready = false;
       site.close();
       scheduler?.stop();
-      await runner?.drain(timeoutMs);
+      await Promise.all([runner?.drain(timeoutMs), pdf.close()]);
     },
   };
   app.locals.lakebook = services;

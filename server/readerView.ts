@@ -58,7 +58,28 @@ export interface ReaderViews {
   ): StampTransform | undefined;
 }
 
-export function createReaderViews(access: AccessControl): ReaderViews {
+export interface ReaderViewOptions {
+  /** The address of a page's PDF snapshot, linked from the page; undefined: no link. */
+  readonly pdfLink?: (pagePath: string) => string | undefined;
+}
+
+const STAMP = '<div id="lakebook-build"';
+
+/** The page's "PDF" link: in the build stamp's line when the page has one, else a line of its own. */
+export function withPdfLink(html: string, href: string): string {
+  const link = `<a href="${escapeHtml(href)}" style="color:inherit" data-testid="pdf-link">PDF</a>`;
+  const stamp = html.lastIndexOf(STAMP);
+  const stampEnd = stamp === -1 ? -1 : html.indexOf("</div>", stamp);
+  if (stampEnd !== -1) {
+    return `${html.slice(0, stampEnd)}<span id="lakebook-pdf"> · ${link}</span>${html.slice(stampEnd)}`;
+  }
+  const at = html.lastIndexOf("</body>");
+  if (at === -1) return html;
+  const line = `<div id="lakebook-pdf" style="font:12px/1.4 system-ui,sans-serif;color:#6b7280;padding:.5rem 1rem;text-align:right">${link}</div>`;
+  return html.slice(0, at) + line + html.slice(at);
+}
+
+export function createReaderViews(access: AccessControl, options: ReaderViewOptions = {}): ReaderViews {
   /** Link targets per page body: the body never changes for a cached page. */
   const targetsOf = new WeakMap<Buffer, readonly string[]>();
   const targets = (content: Buffer, pagePath: string): readonly string[] => {
@@ -97,7 +118,8 @@ export function createReaderViews(access: AccessControl): ReaderViews {
     },
     canRead: (principal, path, pageRules) => access.canReadPath(principal, path, pageRules),
     transform(stamp, pagePath, facts) {
-      if (facts.hidden.length === 0 && facts.account === undefined) return stamp;
+      const pdf = options.pdfLink?.(pagePath);
+      if (facts.hidden.length === 0 && facts.account === undefined && pdf === undefined) return stamp;
       const key = JSON.stringify([stamp?.tag ?? "", pagePath, facts.hidden, facts.account]);
       if (transforms.has(key)) return transforms.get(key);
       const hidden = new Set(facts.hidden);
@@ -108,6 +130,7 @@ export function createReaderViews(access: AccessControl): ReaderViews {
           let html = (stamp ? stamp.apply(content) : content).toString("utf8");
           html = withoutHiddenLinks(html, pagePath, hidden);
           if (control) html = html.replace(CENTER, `${CENTER}\n${control}`);
+          if (pdf !== undefined) html = withPdfLink(html, pdf);
           return Buffer.from(html);
         },
       };

@@ -11,6 +11,11 @@ export function formatBytes(n) {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** The whole version as one file (GET /api/datasets/:zone/:dataset/download). */
+export function wholeDataset(d, format) {
+  return `/api/datasets/${encodeURIComponent(d.zone)}/${encodeURIComponent(d.dataset)}/download?format=${format}&version=${d.version}`;
+}
+
 /** One entry per readable dataset: schema, rows, bytes, version, quality, owner, lineage, download. */
 export function datasetList(datasets) {
   if (datasets.length === 0)
@@ -29,7 +34,12 @@ export function datasetList(datasets) {
           <div>
             ${d.owner ? html`Owner: ${d.owner} · ` : ""}<a href="${d.lineage.href}">lineage</a
             >${d.lineage.inputs.map((i) => html` · from <code>${i.zone}.${i.dataset}@${i.version}</code>`)} ·
-            download
+            download the whole dataset as
+            <a href="${wholeDataset(d, "csv")}" download data-testid="download-dataset-csv">CSV</a> or
+            <a href="${wholeDataset(d, "parquet")}" download data-testid="download-dataset-parquet"
+              >Parquet</a
+            >
+            · its files
             ${d.files.map(
               (f, i) =>
                 html`<a href="${f.url}" download data-testid="download"

@@ -61,7 +61,8 @@ export async function toParquet(db, columns, rows) {
 
 /** The Parquet column type; timestamps stay ISO 8601 text (this engine parses no zone suffix). */
 function duckType(column) {
-  if (/^(DECIMAL|DATE$|BOOLEAN|BIGINT|INTEGER|DOUBLE|VARCHAR)/.test(column.type)) return column.type;
+  if (/^(DECIMAL|DATE$|TIMESTAMP$|BOOLEAN|BIGINT|INTEGER|DOUBLE|VARCHAR)/.test(column.type))
+    return column.type;
   if (column.kind === "number") return /Decimal/.test(column.type) ? decimalFromArrow(column.type) : "DOUBLE";
   if (column.kind === "date") return /^Date/.test(column.type) ? "DATE" : "VARCHAR";
   if (column.kind === "boolean") return "BOOLEAN";

@@ -3,6 +3,7 @@
  * from this table, and a test checks the router against the document.
  */
 import { BUILD_ROUTES } from "./buildRoutes.ts";
+import { DATASET_DOWNLOAD_ROUTE } from "./datasetDownload.ts";
 import { DATASET_ROUTES } from "./datasetRoutes.ts";
 import { EXPLORER_ROUTES } from "./explorerRoutes.ts";
 import type { ApiRoute } from "./route.ts";
@@ -41,6 +42,7 @@ export const ROUTES: readonly ApiRoute[] = [
     },
   },
   ...DATASET_ROUTES,
+  DATASET_DOWNLOAD_ROUTE,
   ...EXPLORER_ROUTES,
   ...BUILD_ROUTES,
   ...RUN_ROUTES,

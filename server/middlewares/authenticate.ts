@@ -1,11 +1,20 @@
 import type { NextFunction, Request, Response } from "express";
 import type { AccessControl, Capability, Principal } from "../auth/accessControl.ts";
 import { HttpError } from "../../src/errors.ts";
+import { RENDER_HEADER, type RenderTickets } from "../pdf/renderTickets.ts";
 
-/** Resolves the session cookie to a principal (`res.locals.principal`); never refuses by itself. */
-export function authenticate(access: AccessControl) {
+/**
+ * Resolves the session cookie to a principal (`res.locals.principal`); never refuses by itself.
+ * A request of the PDF renderer's Chromium carries a render ticket instead (pdf/renderTickets.ts).
+ */
+export function authenticate(access: AccessControl, tickets?: RenderTickets) {
   return async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
-    res.locals.principal = await access.authenticate(req.get("cookie"));
+    const rendering = tickets?.principalOf(
+      req.get(RENDER_HEADER),
+      req.socket.remoteAddress,
+      req.socket.localAddress,
+    );
+    res.locals.principal = rendering ?? (await access.authenticate(req.get("cookie")));
     next();
   };
 }

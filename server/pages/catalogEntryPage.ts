@@ -112,6 +112,15 @@ interface EntryView {
   model: { file: string; sql: string; description: string | null; owner: string | null } | undefined;
 }
 
+/** The whole version as one file (api/datasetDownload.ts); archived versions are not served. */
+function downloadLinks(m: Manifest): string {
+  const base = `/api/datasets/${encodeURIComponent(m.zone)}/${encodeURIComponent(m.dataset)}/download?version=${m.version}&format=`;
+  return (
+    ` · download it as <a data-testid="download-dataset-csv" href="${escapeHtml(base)}csv" download>CSV</a>` +
+    ` or <a data-testid="download-dataset-parquet" href="${escapeHtml(base)}parquet" download>Parquet</a>`
+  );
+}
+
 function renderCatalogEntry(view: EntryView): string {
   const { manifest: m } = view;
   const name = `${m.zone}/${m.dataset}`;
@@ -127,7 +136,7 @@ function renderCatalogEntry(view: EntryView): string {
 <h1><code>${escapeHtml(name)}</code> v${m.version}</h1>
 ${view.model?.description ? `<p>${escapeHtml(view.model.description)}</p>` : ""}
 <p class="muted" data-testid="entry-summary">${state} · committed ${escapeHtml(utc(m.createdAt))} UTC · <span data-testid="entry-rows">${rows}</span> rows · ${kib(m.bytes)}${view.model?.owner ? ` · owner ${escapeHtml(view.model.owner)}` : ""}</p>
-<p><a data-testid="open-explorer" href="${escapeHtml(explorerHref(m.zone, m.dataset, m.version))}">Query it in the Explorer</a> · <a href="/api/datasets/${escapeHtml(m.zone)}/${escapeHtml(m.dataset)}/versions/${m.version}">manifest (JSON)</a></p>
+<p><a data-testid="open-explorer" href="${escapeHtml(explorerHref(m.zone, m.dataset, m.version))}">Query it in the Explorer</a>${m.status === "live" ? downloadLinks(m) : ""} · <a href="/api/datasets/${escapeHtml(m.zone)}/${escapeHtml(m.dataset)}/versions/${m.version}">manifest (JSON)</a></p>
 <h2>Schema</h2>
 <div class="scroll"><table data-testid="entry-schema"><thead><tr><th>column</th><th>type</th></tr></thead><tbody>
 ${m.schema.map((c) => `<tr><td><code>${escapeHtml(c.name)}</code></td><td>${escapeHtml(c.type)}</td></tr>`).join("\n")}
