@@ -37,6 +37,12 @@ export const SERVER_ROUTES: ReadonlySet<string> = new Set([
   "lake",
 ]);
 
+/**
+ * Server routes under a first segment that a page also uses, by that segment and the route's
+ * number of segments: `/catalog` is a notebook, `/catalog/<zone>/<dataset>` a server page.
+ */
+export const SERVER_NESTED_ROUTES: ReadonlyMap<string, number> = new Map([["catalog", 3]]);
+
 export interface FastPageDeps {
   readonly site: PublishedSite;
   readonly access: AccessControl;
@@ -59,7 +65,8 @@ export function createFastPages({
     } catch {
       return false; // Express answers the 400
     }
-    if (SERVER_ROUTES.has((segments[0] ?? "").toLowerCase())) return false;
+    const first = (segments[0] ?? "").toLowerCase();
+    if (SERVER_ROUTES.has(first) || SERVER_NESTED_ROUTES.get(first) === segments.length) return false;
     const build = site.builds.currentNow();
     if (build === undefined || !site.pages.usable(req, build)) return false;
     const key = segments.join("/");

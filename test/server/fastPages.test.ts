@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SERVER_ROUTES } from "../../server/fastPages.ts";
+import { SERVER_NESTED_ROUTES, SERVER_ROUTES } from "../../server/fastPages.ts";
 import { createApp, servicesOf, type AppServices } from "../../server/index.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { createFixture, BUILD_1, BUILD_2, page, rawRequest, type Fixture } from "./fixture.ts";
@@ -223,8 +223,12 @@ describe("requests the fast path must not answer", () => {
     const mounted = (app.router as unknown as { stack: { rawPath?: string }[] }).stack
       .map((layer) => layer.rawPath ?? "/")
       .filter((path) => path !== "/")
-      .map((path) => path.split("/")[1]!.toLowerCase());
-    expect(new Set(mounted)).toEqual(SERVER_ROUTES);
+      .map((path) => path.split("/").slice(1));
+    const nested = mounted.filter(([first]) => SERVER_NESTED_ROUTES.has(first!.toLowerCase()));
+    for (const segments of nested)
+      expect(SERVER_NESTED_ROUTES.get(segments[0]!.toLowerCase()), segments.join("/")).toBe(segments.length);
+    const owned = mounted.filter(([first]) => !SERVER_NESTED_ROUTES.has(first!.toLowerCase()));
+    expect(new Set(owned.map(([first]) => first!.toLowerCase()))).toEqual(SERVER_ROUTES);
   });
 
   it("the server's own routes win over pages of the same name, in any case", async () => {

@@ -148,16 +148,17 @@ describe("buildSite", () => {
     }
   });
 
-  it("points Framework's DuckDB 1.29 users at the offline helper", async () => {
+  it("refuses a DuckDB-WASM that loads Parquet from the network, explaining the offline choice", async () => {
+    // Unversioned (Framework's 1.29.0 pin) gets the installed 1.27.0: test/site/localNpm.test.ts.
     await fixture.write(
       "notebooks/sql.md",
-      '# SQL\n\n```js\nimport * as duckdb from "npm:@duckdb/duckdb-wasm";\ndisplay(duckdb);\n```\n',
+      '# SQL\n\n```js\nimport * as duckdb from "npm:@duckdb/duckdb-wasm@1.32.0";\ndisplay(duckdb);\n```\n',
     );
     try {
       const error = await buildSite(fixture.config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BuildError);
       expect((error as BuildError).message).toMatch(
-        /page \/sql imports npm:@duckdb\/duckdb-wasm@1\.29\.0, the DuckDB-WASM of Framework's .*@1\.27\.0 explicitly.*openDuckDB/,
+        /page \/sql imports npm:@duckdb\/duckdb-wasm@1\.32\.0, but node_modules holds 1\.27\.0.*extensions\.duckdb\.org.*without a version/,
       );
     } finally {
       await fixture.remove("notebooks/sql.md");
