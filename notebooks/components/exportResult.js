@@ -3,7 +3,6 @@
  * exact decimals as strings), Parquet (written by DuckDB-WASM from the same rows) and Markdown
  * (copied to the clipboard).
  */
-import { quoteIdentifier } from "./duckdb.js";
 
 export function toCsv(columns, rows) {
   const field = (value) => {
@@ -85,4 +84,12 @@ export function download(name, bytes, type) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * A quoted DuckDB identifier. Kept here rather than imported from duckdb.js: that module loads
+ * DuckDB-WASM, which a page offering downloads should fetch only when a Parquet file is asked for.
+ */
+function quoteIdentifier(name) {
+  return `"${String(name).replace(/"/g, '""')}"`;
 }

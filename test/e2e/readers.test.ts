@@ -135,7 +135,8 @@ describe("pages per entity and catalog entries", () => {
     // The explorer runs the linked query over the pinned version: 100 rows.
     const status = page.locator("[data-testid=status][data-rows]");
     await status.waitFor({ timeout: 60_000 });
-    expect(await page.locator("[data-testid=sql]").inputValue()).toBe(
+    // The editor (CodeMirror) holds the linked query as its text.
+    expect((await page.locator("[data-testid=sql]").innerText()).trim()).toBe(
       "SELECT * FROM curated.prices LIMIT 100",
     );
     expect(Number(await status.getAttribute("data-rows"))).toBe(100);

@@ -84,6 +84,9 @@ export async function startE2eSite(options: E2eOptions = {}): Promise<E2eSite> {
   await options.prepare?.(config);
   const server = await startServer(config, {
     logger: silentLogger,
+    // The files sign in many readers from one address within a minute; the login rate limit
+    // itself is tested in test/server/auth.test.ts.
+    login: { attemptsPerWindow: 1_000 },
     ...(options.store && { store: options.store, schedules: false }),
   });
   const browser = await launchChromium();

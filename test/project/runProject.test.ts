@@ -45,7 +45,7 @@ describe("lakebook run", () => {
     const raw = await maybeHead(lake.storage, "raw", "quotes");
     const rejects = JSON.parse((await lake.storage.read(raw!.rejects.key!)).toString("utf8"));
     expect(rejects).toEqual([
-      { line: 3, reason: expect.stringContaining("column 'close': 'oops'"), text: null },
+      { line: 3, reason: expect.stringContaining("column 'close': 'oops'"), text: "BBB,2024-01-02,oops" },
     ]);
     const curated = await readSnapshot(lake, "curated", "quotes");
     expect(curated.rows).toEqual([
