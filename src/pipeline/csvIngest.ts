@@ -15,7 +15,6 @@ import { dirname, join } from "node:path";
 import { DataError } from "../errors.ts";
 import {
   type ColumnSchema,
-  type DataFile,
   type Lake,
   type Manifest,
   type Provenance,
@@ -32,6 +31,7 @@ import { type Db, pipelineDbOptions, quoteIdentifier, quoteLiteral, withDb } fro
 import { needsLineScan, numberRows, recordTexts } from "./csvLines.ts";
 import { normalizeDelimiter } from "./csvSpec.ts";
 import { writeParquet } from "./parquetFile.ts";
+import { filesOfOtherLandings, nextRawVersion } from "./rawVersion.ts";
 
 /** A column of a delimited file and the exact type it is stored as in raw. */
 export interface CsvColumn {
@@ -140,31 +140,22 @@ export async function ingestCsv(
       written,
       (current): RebaseDecision => {
         if (current && holdsLanding(current, landing, specId)) return { unchanged: current };
-        const others = current?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? [];
+        const others = filesOfOtherLandings(current, landing);
         // Files of one dataset share its types, also when another writer committed first.
         if (current && others.length > 0)
           assertSameTypes(current.schema, schema, `raw/${dataset}`, landing.key);
-        const files: DataFile[] = [...others, file];
         return {
-          commit: {
-            zone: "raw",
+          commit: nextRawVersion({
+            current,
             dataset,
             writeId,
             schema,
-            rowCount: files.reduce((sum, f) => sum + f.rows, 0),
-            bytes: files.reduce((sum, f) => sum + f.size, 0),
-            files,
-            rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
-            lineage: {
-              inputs: [],
-              landing: [
-                ...(current?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
-                { key: landing.key, sha256: landing.sha256, source: landing.source },
-              ],
-            },
+            file,
+            landing,
+            rejectCount: rejects.length,
+            rejectsKey,
             sourceRun: options.sourceRun ?? null,
-            quality: null,
-          },
+          }),
         };
       },
       budget,

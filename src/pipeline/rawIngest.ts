@@ -10,7 +10,6 @@
 import { join } from "node:path";
 import { DataError } from "../errors.ts";
 import {
-  type DataFile,
   type Lake,
   type Manifest,
   type Provenance,
@@ -32,6 +31,7 @@ import {
 } from "./csvIngest.ts";
 import { type Db, pipelineDbOptions, quoteLiteral, withDb } from "./duckdb.ts";
 import { writeParquet } from "./parquetFile.ts";
+import { nextRawVersion } from "./rawVersion.ts";
 
 /** Creates the view `typed` over the landed file at `path`; `scratch` is a private local folder. */
 export type RawLoader = (db: Db, input: { path: string; scratch: string; lineage: string }) => Promise<void>;
@@ -111,30 +111,18 @@ async function ingestOnce(
       written,
       (current): RebaseDecision => {
         if (current && holdsLanding(current)) return { unchanged: current };
-        const files: DataFile[] = [
-          ...(current?.files.filter((f) => f.partition?.landing !== landing.sha256) ?? []),
-          file,
-        ];
         return {
-          commit: {
-            zone: "raw",
+          commit: nextRawVersion({
+            current,
             dataset,
             writeId,
             schema,
-            rowCount: files.reduce((sum, f) => sum + f.rows, 0),
-            bytes: files.reduce((sum, f) => sum + f.size, 0),
-            files,
-            rejects: { count: rejects.length, key: rejects.length > 0 ? rejectsKey : null },
-            lineage: {
-              inputs: [],
-              landing: [
-                ...(current?.lineage.landing.filter((l) => l.sha256 !== landing.sha256) ?? []),
-                { key: landing.key, sha256: landing.sha256, source: landing.source },
-              ],
-            },
+            file,
+            landing,
+            rejectCount: rejects.length,
+            rejectsKey,
             sourceRun: options.sourceRun ?? null,
-            quality: null,
-          },
+          }),
         };
       },
       budget,
