@@ -5,7 +5,8 @@
 import type { Request, Response } from "express";
 import type { z } from "zod";
 import type { Config } from "../../src/config.ts";
-import { HttpError } from "../../src/errors.ts";
+import { ConfigError, HttpError } from "../../src/errors.ts";
+import { checkProjectJob } from "../../src/project/index.ts";
 import type { Store } from "../../src/store/index.ts";
 import type { AccessControl, Capability, Principal } from "../auth/accessControl.ts";
 import type { Runner } from "../runs/runner.ts";
@@ -51,6 +52,14 @@ export function needStore(ctx: ApiContext): Store {
   if (!ctx.store)
     throw new HttpError(503, "this server runs without a record store: start it with `lakebook serve`");
   return ctx.store;
+}
+
+/** Refuses (400) a job whose selection names nothing in the project, before it is queued or scheduled. */
+export async function checkProjectSelection(ctx: ApiContext, job: string): Promise<void> {
+  await checkProjectJob(ctx.config.root, job).catch((error: unknown) => {
+    if (error instanceof ConfigError) throw new HttpError(400, error.message, { cause: error });
+    throw error;
+  });
 }
 
 export function needRunner(ctx: ApiContext): Runner {

@@ -1,8 +1,6 @@
 /** Runs: history, trigger, cancel, logs and the live event stream. */
-import { ConfigError, HttpError } from "../../src/errors.ts";
-import { checkProjectJob } from "../../src/project/index.ts";
 import { streamRunEvents } from "./events.ts";
-import { needRunner, needStore, notFound, type ApiRoute } from "./route.ts";
+import { checkProjectSelection, needRunner, needStore, notFound, type ApiRoute } from "./route.ts";
 import * as s from "./schemas.ts";
 import type { z } from "zod";
 
@@ -35,10 +33,7 @@ export const RUN_ROUTES: readonly ApiRoute[] = [
     async handler(ctx, { principal, body }) {
       const input = body as z.infer<typeof s.triggerBody>;
       // A selection naming nothing in the project is refused now, not queued to fail later.
-      await checkProjectJob(ctx.config.root, input.job).catch((error: unknown) => {
-        if (error instanceof ConfigError) throw new HttpError(400, error.message, { cause: error });
-        throw error;
-      });
+      await checkProjectSelection(ctx, input.job);
       return needRunner(ctx).trigger({ ...input, triggeredBy: principal.user?.name ?? null });
     },
   },

@@ -1,8 +1,15 @@
 /** Schedules (cron, UTC) and the audit log. */
 import { checkCron } from "../runs/scheduler.ts";
-import { ConfigError, HttpError } from "../../src/errors.ts";
-import { checkProjectJob, parseJob } from "../../src/project/index.ts";
-import { needRunner, needStore, notFound, type ApiContext, type ApiRoute } from "./route.ts";
+import { HttpError } from "../../src/errors.ts";
+import { parseJob } from "../../src/project/index.ts";
+import {
+  checkProjectSelection,
+  needRunner,
+  needStore,
+  notFound,
+  type ApiContext,
+  type ApiRoute,
+} from "./route.ts";
 import * as s from "./schemas.ts";
 import type { z } from "zod";
 
@@ -142,10 +149,7 @@ async function checkJob(ctx: ApiContext, job: string): Promise<void> {
   if (!names.includes(job) && !(ctx.runner && isProjectJob(job)))
     throw new HttpError(400, `unknown job '${job}': use one of ${names.join(", ")}`);
   // A selection naming nothing in the project would fail at every tick: refused now.
-  await checkProjectJob(ctx.config.root, job).catch((error: unknown) => {
-    if (error instanceof ConfigError) throw new HttpError(400, error.message, { cause: error });
-    throw error;
-  });
+  await checkProjectSelection(ctx, job);
 }
 
 function isProjectJob(job: string): boolean {
