@@ -59,7 +59,7 @@ export async function startPreview(
   // resolve `root` against the working directory. Edits to the config file need a restart;
   // pages, components and loaders reload live.
   const pagesDir = options.framework?.pagesDir ?? config.notebooksDir;
-  const searchRoots = [options.framework?.root ?? config.root, LAKEBOOK_ROOT];
+  const npm = createLocalNpm([options.framework?.root ?? config.root, LAKEBOOK_ROOT]);
   let spec: Record<string, unknown>;
   if (options.framework) spec = offlineSpec(options.framework.spec);
   else {
@@ -68,14 +68,14 @@ export async function startPreview(
   }
   // Any form of dynamicPaths (a plain async function too), as in builds (src/site/entityPaths.ts).
   const frameworkConfig = normalizeConfig({
-    ...(await withOfflineDuckDB(spec, searchRoots)),
+    ...(await withOfflineDuckDB(spec, npm)),
     dynamicPaths: normalizeDynamicPaths(spec.dynamicPaths),
     root: pagesDir,
   });
-  await prepareCache(pagesDir, searchRoots, logger);
+  await prepareCache(pagesDir, npm, logger);
   // As in builds: npm imports are answered from node_modules, other downloads refused, for as
   // long as the preview runs (the guard passes every other request through).
-  const guard = guardFrameworkDownloads(() => "preview", createLocalNpm(searchRoots));
+  const guard = guardFrameworkDownloads(() => "preview", npm);
   const framework = new EventEmitter();
   const previewServer = new PreviewServer({ server: framework, verbose: false });
   previewServer._readConfig = async () => frameworkConfig;

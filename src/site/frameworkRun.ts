@@ -10,7 +10,7 @@ import { parseFrameworkLine, type ProgressListener } from "./buildProgress.ts";
 import { loadFramework, type FrameworkLogger, type FrameworkOutput } from "./framework.ts";
 import { relocateFontStylesheet, writeFontStylesheet } from "./fonts.ts";
 import { DUCKDB_WASM_PACKAGE, offlineDuckDBSpec } from "./duckdbWasm.ts";
-import { createLocalNpm } from "./localNpm.ts";
+import { createLocalNpm, type LocalNpm } from "./localNpm.ts";
 import { explainBlockedRequest, guardFrameworkDownloads } from "./networkGuard.ts";
 import { prepareNpmCache } from "./vendor.ts";
 import { normalizeDynamicPaths } from "./entityPaths.ts";
@@ -30,12 +30,8 @@ export interface FrameworkRun {
 }
 
 /** Prepares the cache of `root` (stale npm folders, fonts) for a build or a preview. */
-export async function prepareCache(
-  root: string,
-  searchRoots: readonly string[],
-  logger: Logger,
-): Promise<void> {
-  const removed = await prepareNpmCache(root, createLocalNpm(searchRoots));
+export async function prepareCache(root: string, npm: LocalNpm, logger: Logger): Promise<void> {
+  const removed = await prepareNpmCache(root, npm);
   if (removed.length > 0) logger.info({ removed }, "stale npm cache folders removed");
   await writeFontStylesheet(root);
 }
@@ -43,9 +39,9 @@ export async function prepareCache(
 /** The spec with the DuckDB extensions an offline build can do without (duckdbWasm.ts). */
 export async function withOfflineDuckDB(
   spec: Readonly<Record<string, unknown>>,
-  searchRoots: readonly string[],
+  npm: LocalNpm,
 ): Promise<Record<string, unknown>> {
-  const installed = await createLocalNpm(searchRoots).installedVersion(DUCKDB_WASM_PACKAGE);
+  const installed = await npm.installedVersion(DUCKDB_WASM_PACKAGE);
   return offlineDuckDBSpec(spec, installed);
 }
 
@@ -53,8 +49,10 @@ export async function withOfflineDuckDB(
 export async function runFrameworkBuild(run: FrameworkRun): Promise<void> {
   const { logger } = run;
   const framework = await loadFramework();
-  await prepareCache(run.root, run.searchRoots, logger);
-  const spec = await withOfflineDuckDB(run.spec, run.searchRoots);
+  // One resolver for the run: it remembers where each package is installed.
+  const npm = createLocalNpm(run.searchRoots);
+  await prepareCache(run.root, npm, logger);
+  const spec = await withOfflineDuckDB(run.spec, npm);
   // A plain or async function returning an array works as well as Framework's async generator.
   const frameworkConfig = framework.normalizeConfig({
     ...spec,
@@ -75,7 +73,7 @@ export async function runFrameworkBuild(run: FrameworkRun): Promise<void> {
   });
   // The folder is new and empty; Framework's own prepare() only warns outside the cwd.
   effects.prepare = async () => {};
-  const guard = guardFrameworkDownloads(() => output.step, createLocalNpm(run.searchRoots));
+  const guard = guardFrameworkDownloads(() => output.step, npm);
   try {
     await framework.build({ config: frameworkConfig }, effects);
   } catch (error) {
